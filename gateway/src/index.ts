@@ -1,1 +1,15 @@
-export {};
+export { type AccessRule, canUseConnection } from './access.js';
+export {
+  AdminApi,
+  type AdminApiOptions,
+  type AdminLogReader,
+  type AdminRoute,
+  type AdminRouteSpec,
+  type SessionFilter,
+} from './admin-api.js';
+export { Gateway, type GatewayConnection, type GatewayOptions } from './gateway.js';
+export { readJsonBody, sendError, sendJson } from './http-util.js';
+export { createLogger, type LogLevel } from './logger.js';
+export { GatewayMetrics } from './metrics.js';
+export { createRegistry, type ProtocolRegistry } from './registry.js';
+export { denialMessage, Session, type SessionDeps } from './session.js';
