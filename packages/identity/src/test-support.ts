@@ -1,0 +1,36 @@
+import { AuthError } from '@gatehouse/core';
+import { expect } from 'vitest';
+import type { TokenRejectionReason } from './rejection.js';
+
+/**
+ * Verifies that `promise` rejects with an AuthError whose message matches, and that neither the
+ * message nor the details leak the token or any of its segments.
+ */
+export async function expectRejection(
+  promise: Promise<unknown>,
+  token: string,
+  message: RegExp,
+  reason?: TokenRejectionReason,
+): Promise<AuthError> {
+  const outcome = await promise.then(
+    (value) => ({ resolved: value }),
+    (error: unknown) => ({ error }),
+  );
+  if (!('error' in outcome)) throw new Error(`expected a rejection, got ${JSON.stringify(outcome.resolved)}`);
+  const error = outcome.error;
+  expect(error).toBeInstanceOf(AuthError);
+  const authError = error as AuthError;
+  expect(authError.message).toMatch(message);
+  if (reason !== undefined) expect(authError.details['reason']).toBe(reason);
+  expectNoLeak(authError, token);
+  return authError;
+}
+
+export function expectNoLeak(error: Error & { details?: unknown }, token: string): void {
+  const visible = `${error.message}\n${JSON.stringify(error.details ?? {})}\n${String(error.stack)}`;
+  if (token.length > 0) expect(visible).not.toContain(token);
+  for (const segment of token.split('.')) {
+    // Short segments can occur anywhere by chance; signatures and payloads are long.
+    if (segment.length >= 16) expect(visible).not.toContain(segment);
+  }
+}
