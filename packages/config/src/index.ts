@@ -1,1 +1,5 @@
-export {};
+export { parseListen } from './listen.js';
+export { type LoadConfigOptions, loadConfig, type ParseConfigOptions, parseConfig } from './load.js';
+export { type RedactedConfig, redactConfig } from './redact.js';
+export { buildConfigSchema, configSchema } from './schema.js';
+export * from './types.js';
