@@ -128,6 +128,11 @@ function resolveProvider(p: ProviderOptions, at: string): ResolvedProvider {
 }
 
 function resolveSource(p: ProviderOptions, at: string): KeySourceSpec {
+  for (const key of ['discovery', 'allowInsecureHttp'] as const) {
+    if (p[key] !== undefined && typeof p[key] !== 'boolean') {
+      throw new ConfigError(`${key} must be true or false`, { path: `${at}.${key}` });
+    }
+  }
   const given = [
     p.discovery === true ? 'discovery' : undefined,
     p.discoveryUrl !== undefined ? 'discoveryUrl' : undefined,
