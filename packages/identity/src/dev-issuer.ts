@@ -70,8 +70,13 @@ export async function loadOrCreateDevIssuer(
   options: DevIssuerOptions = {},
 ): Promise<DevIssuer> {
   const dir = join(dataDir, KEY_DIR);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await restrictDirectory(dir);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await restrictDirectory(dir);
+  } catch (cause) {
+    const code = (cause as { code?: string }).code ?? 'error';
+    throw new ConfigError(`development issuer directory ${dir} could not be prepared (${code})`, { cause });
+  }
   const file = join(dir, KEY_FILE);
   if (!(await exists(file))) await createKeyFile(dir, file);
   return loadDevIssuer(dataDir, options);

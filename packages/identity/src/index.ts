@@ -11,8 +11,8 @@ export {
   loadDevIssuer,
   loadOrCreateDevIssuer,
 } from './dev-issuer.js';
-export { DEFAULT_GROUPS_CLAIM, extractGroups } from './groups-claim.js';
+export { DEFAULT_GROUPS_CLAIM } from './groups-claim.js';
 export type { TokenRejectionReason } from './rejection.js';
 export { MAX_TOKEN_BYTES } from './token-shape.js';
-export { createTokenVerifier } from './token-verifier.js';
+export { type ClosableTokenVerifier, createTokenVerifier } from './token-verifier.js';
 export type { ProviderOptions, VerifierOptions } from './verifier-options.js';

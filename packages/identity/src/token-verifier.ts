@@ -21,11 +21,14 @@ interface Provider {
   readonly verifyOptions: JWTVerifyOptions;
 }
 
+/** The verifier returned by `createTokenVerifier`; `close` aborts pending key fetches. */
+export type ClosableTokenVerifier = TokenVerifier & { close(): void };
+
 /**
  * Builds the verifier every protocol uses. Options are validated now (ConfigError); keys from
  * URLs are fetched on first use. Every failure of `verify` is an AuthError.
  */
-export function createTokenVerifier(options: VerifierOptions): TokenVerifier & { close(): void } {
+export function createTokenVerifier(options: VerifierOptions): ClosableTokenVerifier {
   const resolved = resolveVerifierOptions(options);
   const clock: Clock = options.clock ?? systemClock;
   const closing = new AbortController();
@@ -63,13 +66,8 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier & {
     const issuer = provider.config.issuer;
     // Checked before jose so that a token with a refused algorithm never triggers a key fetch.
     if (typeof header['alg'] !== 'string' || !provider.config.algorithms.includes(header['alg'])) {
-      throw rejection(
-        'algorithm_not_allowed',
-        `signature algorithm not allowed: ${printable(header['alg'], 20)}`,
-        {
-          issuer,
-        },
-      );
+      const alg = printable(header['alg'], 20);
+      throw rejection('algorithm_not_allowed', `signature algorithm not allowed: ${alg}`, { issuer });
     }
     let payload: JWTPayload;
     try {
