@@ -100,10 +100,10 @@ function toProblem(err: ErrorObject, root: unknown, show: (value: unknown) => st
 function rangeMessage(schema: Record<string, unknown>, data: unknown): string {
   const min = schema['minimum'];
   const max = schema['maximum'];
-  const what = schema['maximum'] === 65535 ? 'port' : 'value';
-  if (typeof min === 'number' && typeof max === 'number') {
-    return `${what} ${String(data)} is out of range (${min}-${max})`;
-  }
+  // Listen ports also accept 0 (any free port, for tests); that is not worth advertising.
+  if (max === 65535) return `port ${String(data)} is out of range (1-65535)`;
+  if (typeof min === 'number' && typeof max === 'number')
+    return `${String(data)} is out of range (${min}-${max})`;
   return typeof min === 'number' ? `must be at least ${min}` : `must be at most ${String(max)}`;
 }
 

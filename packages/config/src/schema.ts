@@ -280,6 +280,8 @@ export function buildConfigSchema(extraProtocols: readonly string[] = []): Schem
     title: 'Gatehouse configuration',
     type: 'object',
     additionalProperties: false,
+    // `x-…` keys are ignored, as in Compose files: a place to define YAML anchors once.
+    patternProperties: { '^x-': {} },
     properties: {
       dataDir: {
         ...str('Directory for the session log, generated keys and certificates.'),
