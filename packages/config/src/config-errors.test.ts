@@ -228,6 +228,24 @@ const cases: Case[] = [
     message: 'give one key source: discovery: true, discoveryUrl, jwksUri or jwksFile',
   },
   {
+    name: 'plain-http JWKS URL to a remote host',
+    yaml: 'identity:\n  providers:\n    - { issuer: "https://i", audience: a, jwksUri: "http://idp.example.com/jwks" }',
+    path: 'identity.providers[0].jwksUri',
+    message: 'plain http to a non-loopback host lets others substitute signing keys',
+  },
+  {
+    name: 'discovery needs an http(s) issuer',
+    yaml: 'identity:\n  providers:\n    - { issuer: "urn:x", audience: a, discovery: true }',
+    path: 'identity.providers[0].issuer',
+    message: '"urn:x" is not an http:// or https:// URL',
+  },
+  {
+    name: 'clock tolerance too long',
+    yaml: 'identity: { clockTolerance: 10m }',
+    path: 'identity.clockTolerance',
+    message: 'must be at most 5m',
+  },
+  {
     name: 'one issuer configured twice',
     yaml: 'identity:\n  devIssuer: { enabled: true, issuer: "https://i" }\n  providers:\n    - { issuer: "https://i", audience: a, discovery: true }',
     path: 'identity.providers[0].issuer',

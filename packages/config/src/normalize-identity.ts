@@ -6,7 +6,6 @@ import {
   type DevIssuerConfig,
   type IdentityConfig,
   type IdentityProviderConfig,
-  type ProviderKeySource,
 } from './types.js';
 
 export interface RawProvider {
@@ -18,6 +17,7 @@ export interface RawProvider {
   jwksFile?: string;
   algorithms?: AsymmetricAlgorithm[];
   groupsClaim?: string;
+  allowInsecureHttp?: boolean;
 }
 
 export interface RawIdentity {
@@ -28,6 +28,7 @@ export interface RawIdentity {
 }
 
 const KEY_SOURCES = ['discovery', 'discoveryUrl', 'jwksUri', 'jwksFile'] as const;
+const MAX_CLOCK_TOLERANCE_MS = 300_000;
 
 export function normalizeIdentity(raw: RawIdentity, ctx: NormalizeContext): IdentityConfig {
   const groupsClaim = raw.groupsClaim ?? 'groups';
@@ -53,12 +54,14 @@ export function normalizeIdentity(raw: RawIdentity, ctx: NormalizeContext): Iden
       seen.set(p.issuer, `identity.providers[${i}].issuer`);
     }
   });
-  return {
-    providers,
-    groupsClaim,
-    clockToleranceMs: ctx.duration(['identity', 'clockTolerance'], raw.clockTolerance, 30_000),
-    devIssuer,
-  };
+  const clockToleranceMs = ctx.duration(['identity', 'clockTolerance'], raw.clockTolerance, 30_000);
+  if (clockToleranceMs > MAX_CLOCK_TOLERANCE_MS) {
+    ctx.add(
+      ['identity', 'clockTolerance'],
+      'must be at most 5m: a longer tolerance keeps expired tokens alive',
+    );
+  }
+  return { providers, groupsClaim, clockToleranceMs, devIssuer };
 }
 
 function normalizeProvider(
@@ -67,11 +70,11 @@ function normalizeProvider(
   groupsClaim: string,
   ctx: NormalizeContext,
 ): IdentityProviderConfig {
+  const allowInsecureHttp = raw.allowInsecureHttp ?? false;
   // `discovery: false` is the same as leaving it out.
   const given = KEY_SOURCES.filter((k) =>
     k === 'discovery' ? raw.discovery === true : raw[k] !== undefined,
   );
-  let keys: ProviderKeySource = { source: 'discovery', discoveryUrl: discoveryUrlFor(raw.issuer) };
   if (given.length !== 1) {
     ctx.add(
       path,
@@ -79,25 +82,47 @@ function normalizeProvider(
         ? 'give one key source: discovery: true, discoveryUrl, jwksUri or jwksFile'
         : `give only one key source, not ${given.join(' and ')}`,
     );
-  } else if (raw.discoveryUrl !== undefined) {
-    keys = { source: 'discovery', discoveryUrl: ctx.httpUrl([...path, 'discoveryUrl'], raw.discoveryUrl) };
-  } else if (raw.jwksUri !== undefined) {
-    keys = { source: 'jwks', jwksUri: ctx.httpUrl([...path, 'jwksUri'], raw.jwksUri) };
-  } else if (raw.jwksFile !== undefined) {
-    keys = { source: 'file', jwksFile: ctx.path(raw.jwksFile) };
-  } else {
-    ctx.httpUrl([...path, 'issuer'], raw.issuer);
   }
+  const fetched = (key: 'issuer' | 'discoveryUrl' | 'jwksUri', value: string) =>
+    checkFetchUrl([...path, key], value, allowInsecureHttp, ctx);
+  if (raw.discovery === true && given.length === 1) fetched('issuer', raw.issuer);
   return {
     issuer: raw.issuer,
     audience: typeof raw.audience === 'string' ? [raw.audience] : raw.audience,
-    keys,
+    ...(raw.discovery === true ? { discovery: true as const } : {}),
+    ...(raw.discoveryUrl === undefined ? {} : { discoveryUrl: fetched('discoveryUrl', raw.discoveryUrl) }),
+    ...(raw.jwksUri === undefined ? {} : { jwksUri: fetched('jwksUri', raw.jwksUri) }),
+    ...(raw.jwksFile === undefined ? {} : { jwksFile: ctx.path(raw.jwksFile) }),
     algorithms: raw.algorithms ?? [...ASYMMETRIC_ALGORITHMS],
     groupsClaim: raw.groupsClaim ?? groupsClaim,
+    allowInsecureHttp,
   };
 }
 
-/** OIDC Discovery 1.0 §4: the issuer with `/.well-known/openid-configuration` appended. */
-function discoveryUrlFor(issuer: string): string {
-  return `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * Keys fetched over plain http can be swapped by anyone on the path, who could then mint tokens;
+ * only loopback (a local IdP in development) is exempt unless the file says otherwise.
+ */
+function checkFetchUrl(
+  path: KeyPath,
+  value: string,
+  allowInsecureHttp: boolean,
+  ctx: NormalizeContext,
+): string {
+  ctx.httpUrl(path, value);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return value;
+  }
+  if (url.protocol === 'http:' && !allowInsecureHttp && !LOOPBACK.test(url.hostname)) {
+    ctx.add(
+      path,
+      'plain http to a non-loopback host lets others substitute signing keys: use https, or set allowInsecureHttp: true',
+    );
+  }
+  return value;
 }

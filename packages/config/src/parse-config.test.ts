@@ -1,7 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from './load.js';
 import { isProtocol } from './types.js';
@@ -84,19 +83,6 @@ function parse(text: string, extra: { env?: Record<string, string> } = {}) {
   return parseConfig(text, { file, env: extra.env ?? env, extraProtocols: ['test'] });
 }
 
-function errorOf(
-  text: string,
-  extra: { env?: Record<string, string>; extraProtocols?: string[] } = {},
-): ConfigError {
-  try {
-    parseConfig(text, { file, env: extra.env ?? env, extraProtocols: extra.extraProtocols ?? [] });
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
-
 describe('parseConfig: a valid file', () => {
   const config = parse(FULL);
 
@@ -138,14 +124,16 @@ describe('parseConfig: a valid file', () => {
     const [first, second] = config.identity.providers;
     expect(first).toMatchObject({
       audience: ['gatehouse'],
-      keys: { source: 'discovery', discoveryUrl: 'https://idp.example.com/.well-known/openid-configuration' },
+      discovery: true,
       groupsClaim: 'groups',
+      allowInsecureHttp: false,
     });
     expect(first?.algorithms).toContain('RS256');
     expect(first?.algorithms).not.toContain('HS256');
+    expect(second).not.toHaveProperty('discovery');
     expect(second).toMatchObject({
       audience: ['a', 'b'],
-      keys: { source: 'file', jwksFile: join(dir, 'keys', 'jwks.json') },
+      jwksFile: join(dir, 'keys', 'jwks.json'),
       algorithms: ['ES256'],
       groupsClaim: 'roles',
     });
@@ -240,6 +228,17 @@ describe('parseConfig: a valid file', () => {
     expect(minimal.limits).toEqual({ handshakeTimeoutMs: 10_000, maxConnectionsPerSource: 0 });
     expect(minimal.connections).toEqual([]);
     expect(minimal.secrets).toEqual([]);
+  });
+
+  it('accepts plain http to a loopback IdP, or anywhere when allowInsecureHttp is set', () => {
+    const config = parse(`
+identity:
+  providers:
+    - { issuer: "http://127.0.0.1:8081", audience: a, discovery: true, algorithms: [Ed25519] }
+    - { issuer: "https://b", audience: a, jwksUri: "http://localhost:1/jwks" }
+    - { issuer: "https://c", audience: a, discoveryUrl: "http://idp.lan/.well-known/x", allowInsecureHttp: true }
+`);
+    expect(config.identity.providers.map((p) => p.allowInsecureHttp)).toEqual([false, false, true]);
   });
 
   it('reads a key with nothing after it as absent', () => {

@@ -99,6 +99,11 @@ const providerSchema: Schema = {
       description: 'Accepted signature algorithms; default: all asymmetric ones. HS* and none are refused.',
     },
     groupsClaim: str('Groups claim for this provider; default: identity.groupsClaim.'),
+    allowInsecureHttp: {
+      type: 'boolean',
+      default: false,
+      description: 'Allow plain-http discovery/JWKS URLs to non-loopback hosts.',
+    },
   },
 };
 
@@ -109,7 +114,7 @@ const identitySchema: Schema = {
   properties: {
     providers: { type: 'array', items: providerSchema, description: 'External OIDC issuers.' },
     groupsClaim: { ...str('Claim holding the groups list.'), default: 'groups' },
-    clockTolerance: durationSchema('Allowed clock skew for exp/nbf.', '30s'),
+    clockTolerance: durationSchema('Allowed clock skew for exp/nbf, at most 5m.', '30s'),
     devIssuer: {
       type: 'object',
       additionalProperties: false,

@@ -24,6 +24,7 @@ export const ASYMMETRIC_ALGORITHMS = [
   'ES384',
   'ES512',
   'EdDSA',
+  'Ed25519',
 ] as const;
 export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
 
@@ -34,20 +35,23 @@ export interface ListenAddress {
   readonly port: number;
 }
 
-/** Where a provider's signing keys come from; exactly one source per provider. */
-export type ProviderKeySource =
-  | { readonly source: 'discovery'; readonly discoveryUrl: string }
-  | { readonly source: 'jwks'; readonly jwksUri: string }
-  | { readonly source: 'file'; readonly jwksFile: string };
-
+/**
+ * A trusted external issuer. Shaped like @gatehouse/identity's `ProviderOptions` so the gateway can
+ * pass it on as is: exactly one of `discovery`, `discoveryUrl`, `jwksUri`, `jwksFile` is set.
+ */
 export interface IdentityProviderConfig {
   readonly issuer: string;
   /** Accepted `aud` values; a token must carry at least one. */
   readonly audience: readonly string[];
-  readonly keys: ProviderKeySource;
+  readonly discovery?: true | undefined;
+  readonly discoveryUrl?: string | undefined;
+  readonly jwksUri?: string | undefined;
+  /** Absolute path. */
+  readonly jwksFile?: string | undefined;
   readonly algorithms: readonly AsymmetricAlgorithm[];
   /** The provider's own groups claim, or the identity-wide one. */
   readonly groupsClaim: string;
+  readonly allowInsecureHttp: boolean;
 }
 
 export interface DevIssuerConfig {
