@@ -6,6 +6,7 @@ import {
   type DevIssuerConfig,
   type IdentityConfig,
   type IdentityProviderConfig,
+  type ProviderKeySource,
 } from './types.js';
 
 export interface RawProvider {
@@ -85,18 +86,31 @@ function normalizeProvider(
   }
   const fetched = (key: 'issuer' | 'discoveryUrl' | 'jwksUri', value: string) =>
     checkFetchUrl([...path, key], value, allowInsecureHttp, ctx);
-  if (raw.discovery === true && given.length === 1) fetched('issuer', raw.issuer);
+  let keys: ProviderKeySource = { source: 'discovery', discoveryUrl: discoveryUrlFor(raw.issuer) };
+  if (given.length !== 1) {
+    // Reported above; the placeholder is never returned to a caller.
+  } else if (raw.discoveryUrl !== undefined) {
+    keys = { source: 'discovery', discoveryUrl: fetched('discoveryUrl', raw.discoveryUrl) };
+  } else if (raw.jwksUri !== undefined) {
+    keys = { source: 'jwks', jwksUri: fetched('jwksUri', raw.jwksUri) };
+  } else if (raw.jwksFile !== undefined) {
+    keys = { source: 'file', jwksFile: ctx.path(raw.jwksFile) };
+  } else {
+    fetched('issuer', raw.issuer);
+  }
   return {
     issuer: raw.issuer,
     audience: typeof raw.audience === 'string' ? [raw.audience] : raw.audience,
-    ...(raw.discovery === true ? { discovery: true as const } : {}),
-    ...(raw.discoveryUrl === undefined ? {} : { discoveryUrl: fetched('discoveryUrl', raw.discoveryUrl) }),
-    ...(raw.jwksUri === undefined ? {} : { jwksUri: fetched('jwksUri', raw.jwksUri) }),
-    ...(raw.jwksFile === undefined ? {} : { jwksFile: ctx.path(raw.jwksFile) }),
+    keys,
     algorithms: raw.algorithms ?? [...ASYMMETRIC_ALGORITHMS],
     groupsClaim: raw.groupsClaim ?? groupsClaim,
     allowInsecureHttp,
   };
+}
+
+/** OIDC Discovery 1.0 §4: the issuer with `/.well-known/openid-configuration` appended. */
+function discoveryUrlFor(issuer: string): string {
+  return `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
 }
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;

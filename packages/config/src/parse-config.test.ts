@@ -124,16 +124,15 @@ describe('parseConfig: a valid file', () => {
     const [first, second] = config.identity.providers;
     expect(first).toMatchObject({
       audience: ['gatehouse'],
-      discovery: true,
+      keys: { source: 'discovery', discoveryUrl: 'https://idp.example.com/.well-known/openid-configuration' },
       groupsClaim: 'groups',
       allowInsecureHttp: false,
     });
     expect(first?.algorithms).toContain('RS256');
     expect(first?.algorithms).not.toContain('HS256');
-    expect(second).not.toHaveProperty('discovery');
     expect(second).toMatchObject({
       audience: ['a', 'b'],
-      jwksFile: join(dir, 'keys', 'jwks.json'),
+      keys: { source: 'file', jwksFile: join(dir, 'keys', 'jwks.json') },
       algorithms: ['ES256'],
       groupsClaim: 'roles',
     });

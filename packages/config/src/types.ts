@@ -35,22 +35,22 @@ export interface ListenAddress {
   readonly port: number;
 }
 
-/**
- * A trusted external issuer. Shaped like @gatehouse/identity's `ProviderOptions` so the gateway can
- * pass it on as is: exactly one of `discovery`, `discoveryUrl`, `jwksUri`, `jwksFile` is set.
- */
+/** Where a provider's signing keys come from; exactly one source per provider. */
+export type ProviderKeySource =
+  | { readonly source: 'discovery'; readonly discoveryUrl: string }
+  | { readonly source: 'jwks'; readonly jwksUri: string }
+  | { readonly source: 'file'; readonly jwksFile: string };
+
 export interface IdentityProviderConfig {
   readonly issuer: string;
   /** Accepted `aud` values; a token must carry at least one. */
   readonly audience: readonly string[];
-  readonly discovery?: true | undefined;
-  readonly discoveryUrl?: string | undefined;
-  readonly jwksUri?: string | undefined;
-  /** Absolute path. */
-  readonly jwksFile?: string | undefined;
+  /** `discovery: true` becomes a discovery source with `<issuer>/.well-known/openid-configuration`. */
+  readonly keys: ProviderKeySource;
   readonly algorithms: readonly AsymmetricAlgorithm[];
   /** The provider's own groups claim, or the identity-wide one. */
   readonly groupsClaim: string;
+  /** Plain-http key URLs to non-loopback hosts were explicitly allowed. */
   readonly allowInsecureHttp: boolean;
 }
 
