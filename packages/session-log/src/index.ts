@@ -1,1 +1,14 @@
-export {};
+export type { RedactHook } from './chain.js';
+export { GENESIS_HASH } from './chain.js';
+export { FailingSessionLog, type FailingSessionLogOptions } from './failing-session-log.js';
+export { MemorySessionLog, type MemorySessionLogOptions } from './memory-session-log.js';
+export {
+  type EventQuery,
+  openSessionLogReader,
+  type SessionLogReader,
+  type SessionQuery,
+  type SessionSummary,
+} from './reader.js';
+export { REDACTED } from './redact.js';
+export { openSessionLog, type SessionLog, type SessionLogOptions } from './session-log.js';
+export { type VerifyOptions, type VerifyResult, verifySessionLog } from './verify.js';

@@ -1,0 +1,33 @@
+export const REDACTED = '[REDACTED]';
+
+const identity = (text: string): string => text;
+const cache = new WeakMap<readonly string[], (text: string) => string>();
+
+/**
+ * Builds the function that replaces every occurrence of every secret in a string. Longer secrets
+ * are matched first so that a secret containing another is removed whole, and all secrets are
+ * replaced in one pass so the marker itself is never rewritten.
+ */
+export function secretRedactor(secrets: readonly string[] | undefined): (text: string) => string {
+  if (secrets === undefined || secrets.length === 0) return identity;
+  const cached = cache.get(secrets);
+  if (cached !== undefined) return cached;
+  const unique = [...new Set(secrets.filter((s) => typeof s === 'string' && s.length > 0))];
+  let fn = identity;
+  if (unique.length > 0) {
+    unique.sort((a, b) => b.length - a.length);
+    const pattern = new RegExp(unique.map(escapeRegExp).join('|'), 'g');
+    fn = (text) => {
+      // Most strings hold no secret; `includes` is far cheaper than running the regex.
+      if (!unique.some((s) => text.includes(s))) return text;
+      return text.replace(pattern, REDACTED);
+    };
+  }
+  // Callers usually pass the same array for a whole session (the gateway's config secrets).
+  cache.set(secrets, fn);
+  return fn;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
