@@ -219,7 +219,7 @@ export class ApprovalService implements ApprovalBroker {
    * Returns their ids. Rejects with a LogWriteError, after trying all of them, if any could not be
    * recorded.
    */
-  async recoverPending(events: readonly StoredEvent[]): Promise<string[]> {
+  async recoverPending(events: Iterable<StoredEvent>): Promise<string[]> {
     const unfinished = unfinishedRequests(events).filter((u) => !this.#requests.has(u.id));
     const reason = 'the gateway restarted while the request was pending';
     const failed: unknown[] = [];

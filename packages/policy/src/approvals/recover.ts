@@ -15,7 +15,7 @@ export interface UnfinishedRequest {
  * gateway stopped while they were held. Events may come in any order and from any sessions; events
  * of other types are ignored.
  */
-export function unfinishedRequests(events: readonly StoredEvent[]): UnfinishedRequest[] {
+export function unfinishedRequests(events: Iterable<StoredEvent>): UnfinishedRequest[] {
   const requested = new Map<string, UnfinishedRequest>();
   const finished = new Set<string>();
   for (const event of events) {
