@@ -31,6 +31,7 @@ export interface RawConfig {
 
 export const DEFAULT_ADMIN_LISTEN: ListenAddress = { host: DEFAULT_LISTEN_HOST, port: 9090 };
 const DEFAULT_APPROVAL_TIMEOUT_MS = 5 * 60_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const DEFAULT_WEBHOOK_TIMEOUT_MS = 5_000;
 const DEFAULT_WEBHOOK_RETRIES = 3;
 
@@ -93,6 +94,8 @@ function normalizeApprovals(raw: ApprovalsConfig, ctx: NormalizeContext): Resolv
   const path = ['approvals'];
   const timeoutMs = ctx.duration([...path, 'timeout'], raw.timeout, DEFAULT_APPROVAL_TIMEOUT_MS);
   if (timeoutMs === 0) ctx.add([...path, 'timeout'], 'must be longer than 0');
+  // Node timers cannot wait longer; the approvals service would refuse it at start.
+  if (timeoutMs > MAX_TIMER_MS) ctx.add([...path, 'timeout'], 'must be at most 24d');
   const webhook = raw.webhook;
   return {
     approverGroups: raw.approverGroups ?? [],

@@ -50,11 +50,6 @@ export function resolveSecretRefs(data: unknown, opts: SecretEnv): ResolvedTree 
   return { data: walk(data, []), secrets, problems };
 }
 
-/** True when the string holds a `${` that is not escaped as `$${`. */
-export function hasSecretRef(text: string): boolean {
-  return /(^|[^$])\$\{/.test(text);
-}
-
 function resolveString(
   text: string,
   path: KeyPath,
