@@ -14,7 +14,7 @@ export interface SqlMatcherConfig {
   functions?: string[];
   /** `absent` matches UPDATE/DELETE without a WHERE clause. */
   where?: 'absent';
-  /** Regex over the raw statement text: a last resort. */
+  /** Regex over the raw command text (case-insensitive): a last resort. */
   pattern?: string;
 }
 
@@ -23,6 +23,13 @@ export interface ShellMatcherConfig {
   /** Argument patterns (globs) that must all appear. */
   args?: string[];
   channels?: Array<'shell' | 'exec' | 'sftp' | 'port-forward' | 'agent-forward' | 'x11'>;
+  /** Port-forward destinations as `host:port` globs. */
+  destinations?: string[];
+  /** SFTP operations (`open`, `read`, `write`, `remove`, `rename`, `mkdir`, …). */
+  sftpOps?: string[];
+  /** SFTP paths: `*` matches within a segment, `**` across segments. */
+  paths?: string[];
+  /** Regex over the command text (case-sensitive). */
   pattern?: string;
 }
 
@@ -33,6 +40,8 @@ export interface KubernetesMatcherConfig {
   subresources?: string[];
   namespaces?: string[];
   names?: string[];
+  /** Non-resource URL globs such as `/healthz*` or `/version`. */
+  nonResourcePaths?: string[];
 }
 
 export interface HttpMatcherConfig {
@@ -78,11 +87,18 @@ export interface MaskingRuleConfig {
   /** Built-in detector names or custom detector names. */
   detectors?: string[];
   style?: MaskStyle;
+  /** Connection name globs the rule applies to; all connections when absent. */
+  connections?: string[];
+  /** Identities in any of these groups see the values this rule covers in clear. */
+  exemptGroups?: string[];
+  /** Subjects (globs) that see the values this rule covers in clear. */
+  exemptSubjects?: string[];
 }
 
 export interface CustomDetectorConfig {
   name: string;
   pattern: string;
+  ignoreCase?: boolean;
 }
 
 export interface MaskingConfig {
@@ -90,6 +106,11 @@ export interface MaskingConfig {
   hashKey?: string;
   rules?: MaskingRuleConfig[];
   detectors?: CustomDetectorConfig[];
+  /**
+   * `all` (default): every built-in detector runs, in `full` style unless a rule names it.
+   * `named`: only detectors named by a masking rule run.
+   */
+  builtinDetectors?: 'all' | 'named';
 }
 
 export interface ApprovalsConfig {
@@ -99,14 +120,17 @@ export interface ApprovalsConfig {
 }
 
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
+/** Matcher lists: an empty list would silently match nothing, which hides mistakes. */
+const matchList = { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } } as const;
+const shellChannels = ['shell', 'exec', 'sftp', 'port-forward', 'agent-forward', 'x11'] as const;
 
 export const sqlMatcherSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    kinds: stringList,
-    tables: stringList,
-    functions: stringList,
+    kinds: matchList,
+    tables: matchList,
+    functions: matchList,
     where: { enum: ['absent'] },
     pattern: { type: 'string', minLength: 1 },
   },
@@ -116,12 +140,12 @@ export const shellMatcherSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    programs: stringList,
-    args: stringList,
-    channels: {
-      type: 'array',
-      items: { enum: ['shell', 'exec', 'sftp', 'port-forward', 'agent-forward', 'x11'] },
-    },
+    programs: matchList,
+    args: matchList,
+    channels: { type: 'array', minItems: 1, items: { enum: shellChannels } },
+    destinations: matchList,
+    sftpOps: matchList,
+    paths: matchList,
     pattern: { type: 'string', minLength: 1 },
   },
 } as const;
@@ -130,19 +154,21 @@ export const kubernetesMatcherSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    verbs: stringList,
-    apiGroups: { type: 'array', items: { type: 'string' } },
-    resources: stringList,
-    subresources: stringList,
-    namespaces: stringList,
-    names: stringList,
+    verbs: matchList,
+    /** `''` (or `core`) is the core API group. */
+    apiGroups: { type: 'array', minItems: 1, items: { type: 'string' } },
+    resources: matchList,
+    subresources: matchList,
+    namespaces: matchList,
+    names: matchList,
+    nonResourcePaths: matchList,
   },
 } as const;
 
 export const httpMatcherSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { methods: stringList, paths: stringList, headers: stringList },
+  properties: { methods: matchList, paths: matchList, headers: matchList },
 } as const;
 
 export const ruleSchema = {
@@ -153,10 +179,10 @@ export const ruleSchema = {
     id: { type: 'string', minLength: 1 },
     action: { enum: ['allow', 'deny', 'review'] },
     message: { type: 'string' },
-    subjects: stringList,
-    notSubjects: stringList,
-    groups: stringList,
-    notGroups: stringList,
+    subjects: matchList,
+    notSubjects: matchList,
+    groups: matchList,
+    notGroups: matchList,
     sql: sqlMatcherSchema,
     shell: shellMatcherSchema,
     kubernetes: kubernetesMatcherSchema,
@@ -186,6 +212,7 @@ export const maskingSchema = {
   additionalProperties: false,
   properties: {
     hashKey: { type: 'string', minLength: 1 },
+    builtinDetectors: { enum: ['all', 'named'] },
     rules: {
       type: 'array',
       items: {
@@ -194,9 +221,12 @@ export const maskingSchema = {
         required: ['name'],
         properties: {
           name: { type: 'string', minLength: 1 },
-          columns: stringList,
-          detectors: stringList,
+          columns: matchList,
+          detectors: matchList,
           style: { enum: ['full', 'partial', 'hash'] },
+          connections: matchList,
+          exemptGroups: matchList,
+          exemptSubjects: matchList,
         },
       },
     },
@@ -206,7 +236,11 @@ export const maskingSchema = {
         type: 'object',
         additionalProperties: false,
         required: ['name', 'pattern'],
-        properties: { name: { type: 'string', minLength: 1 }, pattern: { type: 'string', minLength: 1 } },
+        properties: {
+          name: { type: 'string', minLength: 1 },
+          pattern: { type: 'string', minLength: 1 },
+          ignoreCase: { type: 'boolean' },
+        },
       },
     },
   },
