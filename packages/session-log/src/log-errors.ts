@@ -23,10 +23,16 @@ export function describeCause(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** `session log unavailable: disk full (/var/lib/gatehouse/log.db)`, keeping the original as cause. */
-export function unavailable(path: string, err: unknown): LogWriteError {
+/**
+ * `session log unavailable: disk full (/var/lib/gatehouse/log.db)`, keeping the original as cause.
+ * `what` names the file when it is not the database itself.
+ */
+export function unavailable(path: string, err: unknown, what?: string): LogWriteError {
   const code = (err as { code?: unknown } | null)?.code;
-  return new LogWriteError(`session log unavailable: ${describeCause(err)} (${path})`, {
+  let cause = describeCause(err);
+  if (what !== undefined)
+    cause = `${what}: ${cause === 'cannot open the database file' ? 'cannot open it' : cause}`;
+  return new LogWriteError(`session log unavailable: ${cause} (${path})`, {
     cause: err,
     details: {
       path,

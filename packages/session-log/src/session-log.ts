@@ -53,7 +53,7 @@ export interface SessionLog extends SessionLogWriter {
 
 /** Hooks for tests to make a batch fail the way a real disk does. Not part of the public API. */
 export interface SessionLogFaults {
-  /** Runs inside every batch transaction before its inserts. */
+  /** Runs before every batch is written; what it throws fails the batch. */
   readonly beforeBatch?: (db: Database.Database, size: number) => void;
 }
 
@@ -104,7 +104,13 @@ export function openSessionLogWithFaults(options: SessionLogOptions, faults: Ses
     db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
     applySchema(db);
-    const key = loadOrCreateKey(keyPath);
+    let key: Buffer;
+    try {
+      mkdirSync(dirname(keyPath), { recursive: true, mode: 0o700 });
+      key = loadOrCreateKey(keyPath);
+    } catch (err) {
+      throw unavailable(keyPath, err, 'anchor key file');
+    }
     const anchorPath = anchorPathFor(path);
     const head = checkAgainstAnchor(db, path, anchorPath, key);
     if (head.seq === 0 && head.anchored === false) {
@@ -183,7 +189,6 @@ class SqliteSessionLog implements SessionLog {
     const insert = db.prepare(INSERT_SQL);
     const index = indexStatements(db);
     const tx = db.transaction((batch: readonly Pending[]): StoredEvent[] => {
-      faults.beforeBatch?.(db, batch.length);
       const stored: StoredEvent[] = new Array(batch.length);
       let seq = this.#headSeq;
       let prev = this.#headHash;
@@ -202,7 +207,10 @@ class SqliteSessionLog implements SessionLog {
       this.#attempted = { seq, hash: prev, indexedUpto };
       return stored;
     });
-    this.#writeBatch = (batch) => tx.immediate(batch);
+    this.#writeBatch = (batch) => {
+      faults.beforeBatch?.(db, batch.length);
+      return tx.immediate(batch);
+    };
     this.#indexTail = db
       .transaction(() => {
         index(this.#indexedUpto, this.#headSeq);

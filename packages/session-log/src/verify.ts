@@ -144,8 +144,9 @@ function verifyOpen(db: Database.Database, file: string, options: VerifyOptions)
   });
 
   if (anchorProblem !== undefined) return fail(anchorProblem);
+  const indexProblem = checkSessionIndex(db);
   if (anchor === undefined) {
-    if (events === 0) return { ok: true, events, ...base };
+    if (events === 0) return indexProblem === undefined ? { ok: true, events, ...base } : fail(indexProblem);
     return fail(`anchor file ${anchorPath} is missing: truncation or a rewritten chain cannot be ruled out`);
   }
   const keyPath = resolve(options.anchorKeyFile ?? defaultKeyPathFor(file));
@@ -174,6 +175,7 @@ function verifyOpen(db: Database.Database, file: string, options: VerifyOptions)
         'without the anchor key; the altered event cannot be located',
     );
   }
+  if (indexProblem !== undefined) return fail(indexProblem);
   if (events > anchor.seq) {
     return {
       ok: true,
@@ -185,4 +187,25 @@ function verifyOpen(db: Database.Database, file: string, options: VerifyOptions)
     };
   }
   return { ok: true, events, ...base };
+}
+
+/**
+ * session_events is derived, not chained, so verify compares it with the events: a doctored index
+ * would make `sessions show` hide events or show them under another session.
+ */
+function checkSessionIndex(db: Database.Database): string | undefined {
+  const upto = db.prepare('SELECT coalesce(max(upto), 0) FROM index_runs').pluck().get() as number;
+  const count = db.prepare('SELECT count(*) FROM session_events').pluck().get() as number;
+  const stray = db
+    .prepare(
+      `SELECT count(*) FROM session_events i LEFT JOIN events e ON e.seq = i.seq
+       WHERE e.seq IS NULL OR e.session_id IS NOT i.session_id OR e.type IS NOT i.type OR i.seq > ?`,
+    )
+    .pluck()
+    .get(upto) as number;
+  if (count === upto && stray === 0) return undefined;
+  return (
+    'the per-session index does not match the events (edited by hand): session listings may hide or ' +
+    'misattribute events, though the events themselves are intact'
+  );
 }
