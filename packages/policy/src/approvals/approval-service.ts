@@ -4,18 +4,17 @@ import {
   type ApprovalRequestInput,
   type Clock,
   ErrorCode,
-  EventType,
   formatDuration,
   GatewayError,
   type Identity,
   type Logger,
-  LogWriteError,
   type SessionLogWriter,
   type StoredEvent,
   systemClock,
 } from '@gatehouse/core';
 import { ApprovalError } from './approval-error.js';
 import { newApprovalId, newGrantId } from './approval-id.js';
+import { ApprovalJournal } from './approval-journal.js';
 import type {
   ApprovalListFilter,
   ApprovalRequest,
@@ -25,12 +24,7 @@ import type {
 } from './approval-types.js';
 import { unfinishedRequests } from './recover.js';
 import { type StandingGrant, StandingGrants } from './standing-grants.js';
-import {
-  type WebhookEventType,
-  WebhookNotifier,
-  type WebhookOptions,
-  type WebhookPayload,
-} from './webhook-notifier.js';
+import type { WebhookOptions } from './webhook-notifier.js';
 
 export interface ApprovalServiceOptions {
   readonly log: SessionLogWriter;
@@ -77,7 +71,6 @@ interface Entry {
  * no command runs on an approval the log does not show.
  */
 export class ApprovalService implements ApprovalBroker {
-  readonly #log: SessionLogWriter;
   readonly #approverGroups: readonly string[];
   readonly #timeoutMs: number;
   readonly #maxWindowMs: number;
@@ -85,8 +78,7 @@ export class ApprovalService implements ApprovalBroker {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #newId: () => string;
-  readonly #secrets: readonly string[];
-  readonly #notifier: WebhookNotifier | undefined;
+  readonly #journal: ApprovalJournal;
   readonly #requests = new Map<string, Entry>();
   readonly #finished: string[] = [];
   readonly #grants = new StandingGrants();
@@ -97,7 +89,6 @@ export class ApprovalService implements ApprovalBroker {
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) {
       throw new TypeError(`approval timeout must be between 1 ms and ${formatDuration(MAX_TIMER_MS)}`);
     }
-    this.#log = opts.log;
     this.#approverGroups = [...opts.approverGroups];
     this.#timeoutMs = timeoutMs;
     this.#maxWindowMs = opts.maxWindowMs ?? DEFAULT_MAX_WINDOW_MS;
@@ -105,11 +96,13 @@ export class ApprovalService implements ApprovalBroker {
     this.#clock = opts.clock ?? systemClock;
     this.#logger = opts.logger.child({ component: 'approvals' });
     this.#newId = opts.idGenerator ?? newApprovalId;
-    this.#secrets = opts.secrets ?? [];
-    this.#notifier =
-      opts.webhook === undefined
-        ? undefined
-        : new WebhookNotifier(opts.webhook, { logger: this.#logger, clock: this.#clock });
+    this.#journal = new ApprovalJournal({
+      log: opts.log,
+      logger: this.#logger,
+      clock: this.#clock,
+      secrets: opts.secrets ?? [],
+      webhook: opts.webhook,
+    });
     if (this.#approverGroups.length === 0) {
       this.#logger.warn({}, 'no approver groups configured: every review will time out');
     }
@@ -148,7 +141,7 @@ export class ApprovalService implements ApprovalBroker {
       state: 'pending',
     });
     // Logged before anyone can see or approve it: an approval must never precede its request.
-    await this.#record(request.sessionId, { state: 'requested', id: request.id, request }, true);
+    await this.#journal.record(request.sessionId, { state: 'requested', id: request.id, request }, true);
 
     return new Promise<ApprovalOutcome>((resolve, reject) => {
       const entry: Entry = { request, identity, settle: resolve, fail: reject, busy: false };
@@ -173,18 +166,7 @@ export class ApprovalService implements ApprovalBroker {
         if (signal.aborted) onAbort();
       }
       if (entry.request.state !== 'pending') return;
-      this.#logger.info(
-        {
-          approval: request.id,
-          session: request.sessionId,
-          connection: request.connection,
-          subject: request.subject,
-          rule: request.rule,
-          command: truncate(request.command.text, 200),
-        },
-        'approval requested',
-      );
-      this.#announce('approval.requested', request);
+      this.#journal.announce('approval.requested', request);
     });
   }
 
@@ -221,36 +203,7 @@ export class ApprovalService implements ApprovalBroker {
    */
   async recoverPending(events: Iterable<StoredEvent>): Promise<string[]> {
     const unfinished = unfinishedRequests(events).filter((u) => !this.#requests.has(u.id));
-    const reason = 'the gateway restarted while the request was pending';
-    const failed: unknown[] = [];
-    for (const u of unfinished) {
-      try {
-        await this.#log.append({
-          sessionId: u.sessionId,
-          type: EventType.Approval,
-          data: { state: 'expired', id: u.id, reason },
-          secrets: this.#secrets,
-        });
-      } catch (err) {
-        failed.push(err);
-        continue;
-      }
-      if (u.request !== undefined) {
-        const decidedAt = this.#clock.now().toISOString();
-        this.#announce('approval.expired', freeze({ ...u.request, state: 'expired', decidedAt, reason }));
-      }
-    }
-    if (unfinished.length > 0) {
-      this.#logger.info(
-        { count: unfinished.length - failed.length },
-        'expired approval requests left pending',
-      );
-    }
-    if (failed.length > 0) {
-      throw new LogWriteError(`could not record the expiry of ${failed.length} pending approval request(s)`, {
-        cause: failed[0],
-      });
-    }
+    await this.#journal.expireUnfinished(unfinished, 'the gateway restarted while the request was pending');
     return unfinished.map((u) => u.id);
   }
 
@@ -258,12 +211,12 @@ export class ApprovalService implements ApprovalBroker {
   async close(reason = 'the gateway is shutting down'): Promise<void> {
     this.#closed = true;
     await this.expireAll(reason);
-    await this.#notifier?.close();
+    await this.#journal.close();
   }
 
   /** Resolves when every webhook delivery started so far has finished. */
   async webhooksIdle(): Promise<void> {
-    await this.#notifier?.idle();
+    await this.#journal.idle();
   }
 
   async #decide(
@@ -299,7 +252,7 @@ export class ApprovalService implements ApprovalBroker {
         : undefined;
     entry.busy = true;
     try {
-      await this.#record(
+      await this.#journal.record(
         entry.request.sessionId,
         {
           state,
@@ -348,11 +301,7 @@ export class ApprovalService implements ApprovalBroker {
       approver: approver.subject,
       ...(reason === undefined ? {} : { reason }),
     });
-    this.#logger.info(
-      { approval: id, state, approver: approver.subject, reason, grantUntil: grant?.until },
-      `approval ${state}`,
-    );
-    this.#announce('approval.decided', entry.request);
+    this.#journal.announce('approval.decided', entry.request);
     return entry.request;
   }
 
@@ -367,7 +316,7 @@ export class ApprovalService implements ApprovalBroker {
 
   async #useGrant(grant: StandingGrant, input: ApprovalRequestInput): Promise<ApprovalOutcome> {
     const { command } = input;
-    await this.#record(
+    await this.#journal.record(
       input.sessionId,
       {
         state: 'used',
@@ -380,16 +329,7 @@ export class ApprovalService implements ApprovalBroker {
       },
       true,
     );
-    this.#logger.info(
-      {
-        approval: grant.request.id,
-        grant: grant.id,
-        session: input.sessionId,
-        subject: input.identity.subject,
-      },
-      'standing approval used',
-    );
-    this.#announce('approval.used', grant.request, {
+    this.#journal.announce('approval.used', grant.request, {
       grant: grant.id,
       sessionId: input.sessionId,
       connection: input.connection,
@@ -426,9 +366,11 @@ export class ApprovalService implements ApprovalBroker {
     const { id, sessionId } = entry.request;
     this.#retire(id);
     // Best effort: the command does not run either way, so a log failure must not keep the requester waiting.
-    await this.#record(sessionId, { state: end.state, id, reason: end.reason }, false);
-    this.#logger.info({ approval: id, state: end.state, reason: end.reason }, `approval ${end.state}`);
-    this.#announce(end.state === 'expired' ? 'approval.expired' : 'approval.cancelled', entry.request);
+    await this.#journal.record(sessionId, { state: end.state, id, reason: end.reason }, false);
+    this.#journal.announce(
+      end.state === 'expired' ? 'approval.expired' : 'approval.cancelled',
+      entry.request,
+    );
     if (end.state === 'expired') entry.settle({ status: 'expired', id });
     else entry.fail(cancelled(id));
   }
@@ -449,33 +391,6 @@ export class ApprovalService implements ApprovalBroker {
     }
   }
 
-  /**
-   * Appends an approval event. When `mustCommit` and the log is strict, a failed write rejects:
-   * the transition must not take effect unrecorded. Otherwise the failure is only reported.
-   */
-  async #record(
-    sessionId: string,
-    data: Readonly<Record<string, unknown>>,
-    mustCommit: boolean,
-  ): Promise<void> {
-    try {
-      await this.#log.append({ sessionId, type: EventType.Approval, data, secrets: this.#secrets });
-    } catch (err) {
-      const error =
-        err instanceof LogWriteError ? err : new LogWriteError('session log unavailable', { cause: err });
-      this.#logger.error(
-        { err: error.message, approval: data['id'], state: data['state'] },
-        'approval event could not be logged',
-      );
-      if (mustCommit && this.#log.strict) throw error;
-    }
-  }
-
-  #announce(type: WebhookEventType, request: ApprovalRequest, use?: WebhookPayload['use']): void {
-    if (this.#notifier === undefined) return;
-    void this.#notifier.send(use === undefined ? { type, request } : { type, request, use });
-  }
-
   #uniqueId(): string {
     for (let i = 0; i < 5; i++) {
       const id = this.#newId();
@@ -494,8 +409,4 @@ function freeze(request: ApprovalRequest): ApprovalRequest {
   Object.freeze(request.command);
   Object.freeze(request.groups);
   return Object.freeze(request);
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
