@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { type EventType, LogWriteError, type StoredEvent } from '@gatehouse/core';
 import Database from 'better-sqlite3';
 import { unavailable } from './log-errors.js';
-import { readSchemaVersion } from './schema.js';
+import { readSchemaVersion, UPTO } from './schema.js';
 
 /** One session as derived from its events; sessions are never stored, let alone updated. */
 export interface SessionSummary {
@@ -149,15 +149,28 @@ export class SqliteSessionLogReader implements SessionLogReader {
 
   events(sessionId: string, query: EventQuery = {}): StoredEvent[] {
     const types = query.types ?? [];
-    const typeFilter = types.length > 0 ? ` AND type IN (${types.map(() => '?').join(', ')})` : '';
-    const sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? AND seq > ?${typeFilter} ORDER BY seq LIMIT ?`;
-    const rows = this.#statement(sql).all(
-      sessionId,
-      query.afterSeq ?? 0,
-      ...types,
-      limitOf(query.limit, 1000),
+    const afterSeq = query.afterSeq ?? 0;
+    const limit = limitOf(query.limit, 1000);
+    const typeFilter = (alias: string) =>
+      types.length > 0 ? ` AND ${alias}.type IN (${types.map(() => '?').join(', ')})` : '';
+    const indexed = this.#statement(
+      `SELECT e.seq, e.ts, e.session_id, e.type, e.data, e.prev_hash, e.hash
+       FROM session_events i JOIN events e ON e.seq = i.seq
+       WHERE i.session_id = ? AND i.seq > ?${typeFilter('i')} ORDER BY i.seq LIMIT ?`,
     );
-    return (rows as EventRow[]).map(toStoredEvent);
+    const tail = this.#statement(
+      `SELECT ${EVENT_COLUMNS} FROM events e
+       WHERE e.seq > max(?, ${UPTO}) AND e.session_id = ?${typeFilter('e')} ORDER BY e.seq LIMIT ?`,
+    );
+    // One snapshot for both halves, so an index run in between cannot duplicate or drop events.
+    return this.#db.transaction(() => {
+      const rows = indexed.all(sessionId, afterSeq, ...types, limit) as EventRow[];
+      if (rows.length < limit) {
+        const after = rows.length > 0 ? (rows[rows.length - 1] as EventRow).seq : afterSeq;
+        rows.push(...(tail.all(after, sessionId, ...types, limit - rows.length) as EventRow[]));
+      }
+      return rows.map(toStoredEvent);
+    })();
   }
 
   eventCount(): number {

@@ -17,11 +17,21 @@ export const INDEX_LAG = 2048;
  * New entries land at the end of each type's range, a handful of pages per commit.
  *
  * session_events is derived from events (verify checks that it matches); index_runs records how far
- * it reaches. Both are append-only like the log itself.
+ * it reaches. Both are append-only like the log itself. Queries read it and, for the unindexed
+ * tail, events itself, each with the session in the WHERE clause: a UNION ALL view over the two
+ * is not pushed down into correlated subqueries and turns every lookup into a full scan.
  *
  * The insert trigger keeps ordinary SQL from writing anything but the next link of the chain; the
  * hash itself is checked by verify, not here, because SQLite has no SHA-256.
  */
+/** Last event covered by session_events; events after it are found through events_by_type or the rowid. */
+export const UPTO = '(SELECT coalesce(max(upto), 0) FROM index_runs)';
+
+/** A decision that denied, or an approval that did not approve: a refused command. */
+const REFUSED = (t: string) =>
+  `((${t}.type = 'decision' AND json_extract(${t}.data, '$.action') = 'deny')
+    OR (${t}.type = 'approval' AND json_extract(${t}.data, '$.status') IN ('denied', 'expired')))`;
+
 const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
@@ -56,11 +66,6 @@ WHEN NEW.seq IS NOT coalesce((SELECT max(seq) FROM events), 0) + 1
   OR NEW.prev_hash IS NOT coalesce((SELECT hash FROM events WHERE seq = NEW.seq - 1), '${'0'.repeat(64)}')
 BEGIN SELECT RAISE(ABORT, 'session log only accepts the next link of the chain'); END;
 
-CREATE VIEW IF NOT EXISTS session_event_index AS
-SELECT session_id, seq, type FROM session_events
-UNION ALL
-SELECT session_id, seq, type FROM events WHERE seq > (SELECT coalesce(max(upto), 0) FROM index_runs);
-
 CREATE VIEW IF NOT EXISTS sessions AS
 SELECT
   s.session_id AS id,
@@ -69,20 +74,29 @@ SELECT
   json_extract(s.data, '$.connection') AS connection,
   json_extract(s.data, '$.protocol') AS protocol,
   json_extract(s.data, '$.clientAddress') AS client_address,
-  (SELECT a.data FROM session_event_index i JOIN events a ON a.seq = i.seq
-    WHERE i.session_id = s.session_id AND i.type = 'auth' AND json_extract(a.data, '$.outcome') = 'success'
-    ORDER BY i.seq DESC LIMIT 1) AS auth_data,
+  coalesce(
+    (SELECT a.data FROM events a
+      WHERE a.type = 'auth' AND a.seq > ${UPTO} AND a.session_id = s.session_id
+        AND json_extract(a.data, '$.outcome') = 'success'
+      ORDER BY a.seq DESC LIMIT 1),
+    (SELECT a.data FROM session_events i JOIN events a ON a.seq = i.seq
+      WHERE i.session_id = s.session_id AND i.type = 'auth' AND json_extract(a.data, '$.outcome') = 'success'
+      ORDER BY i.seq DESC LIMIT 1)) AS auth_data,
   e.ts AS ended_at,
   json_extract(e.data, '$.reason') AS end_reason,
-  (SELECT count(*) FROM session_event_index c WHERE c.session_id = s.session_id AND c.type = 'command') AS commands,
-  (SELECT count(*) FROM session_event_index d JOIN events x ON x.seq = d.seq
-    WHERE d.session_id = s.session_id AND (
-      (d.type = 'decision' AND json_extract(x.data, '$.action') = 'deny')
-      OR (d.type = 'approval' AND json_extract(x.data, '$.status') IN ('denied', 'expired')))) AS denied
+  (SELECT count(*) FROM session_events i WHERE i.session_id = s.session_id AND i.type = 'command')
+  + (SELECT count(*) FROM events c
+      WHERE c.type = 'command' AND c.seq > ${UPTO} AND c.session_id = s.session_id) AS commands,
+  (SELECT count(*) FROM session_events i JOIN events d ON d.seq = i.seq
+    WHERE i.session_id = s.session_id AND i.type IN ('decision', 'approval') AND ${REFUSED('d')})
+  + (SELECT count(*) FROM events d
+      WHERE d.type IN ('decision', 'approval') AND d.seq > ${UPTO} AND d.session_id = s.session_id
+        AND ${REFUSED('d')}) AS denied
 FROM events s
-LEFT JOIN events e ON e.seq = (
-  SELECT min(x.seq) FROM session_event_index x WHERE x.session_id = s.session_id AND x.type = 'session.end'
-)
+LEFT JOIN events e ON e.seq = coalesce(
+  (SELECT min(i.seq) FROM session_events i WHERE i.session_id = s.session_id AND i.type = 'session.end'),
+  (SELECT min(x.seq) FROM events x
+    WHERE x.type = 'session.end' AND x.seq > ${UPTO} AND x.session_id = s.session_id))
 WHERE s.type = 'session.start';
 `;
 

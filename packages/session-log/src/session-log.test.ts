@@ -247,20 +247,44 @@ describe('recoverOpenSessions', () => {
 describe('per-session index', () => {
   it('is filled in bulk and readers see indexed and unindexed events alike', async () => {
     const log = open();
+    const start = await log.append({
+      sessionId: 's1',
+      type: EventType.SessionStart,
+      data: { connection: 'db' },
+    });
     const total = INDEX_LAG + 300;
     await Promise.all(Array.from({ length: total }, (_, i) => log.append(command(`s${i % 3}`, `q${i}`))));
+    // Summaries add what the bulk index holds to what is still in the tail.
+    expect(log.reader().getSession('s1')).toMatchObject({
+      commands: Math.ceil((total - 1) / 3),
+      startedAt: new Date(start.ts),
+    });
+    expect(log.reader().getSession('s1')).not.toHaveProperty('endedAt');
+    await log.append({ sessionId: 's1', type: EventType.SessionEnd, data: { reason: 'client-closed' } });
+    expect(log.reader().getSession('s1')?.endReason).toBe('client-closed');
     const db = new Database(log.path, { readonly: true });
     const indexed = db.prepare('SELECT count(*) FROM session_events').pluck().get() as number;
     db.close();
     expect(indexed).toBeGreaterThanOrEqual(INDEX_LAG);
-    expect(indexed).toBeLessThan(total);
-    const s1 = log.reader().events('s1', { limit: 10_000 });
+    expect(indexed).toBeLessThan(total + 2);
+    const s1 = log.reader().events('s1', { limit: 10_000, types: [EventType.Command] });
     expect(s1).toHaveLength(Array.from({ length: total }, (_, i) => i % 3).filter((n) => n === 1).length);
     expect(s1.every((e) => e.sessionId === 's1')).toBe(true);
     expect(s1.map((e) => e.seq)).toEqual([...s1.map((e) => e.seq)].sort((a, b) => a - b));
+    // Paging crosses from the bulk index into the unindexed tail without losing or repeating events.
+    const paged: number[] = [];
+    const types = [EventType.Command];
+    for (let page = log.reader().events('s1', { limit: 100, types }); page.length > 0; ) {
+      paged.push(...page.map((e) => e.seq));
+      page = log.reader().events('s1', { limit: 100, types, afterSeq: page.at(-1)?.seq });
+    }
+    expect(paged).toEqual(s1.map((e) => e.seq));
+    expect(log.reader().events('s2', { types: [EventType.Command], afterSeq: INDEX_LAG })).toHaveLength(
+      Array.from({ length: total }, (_, i) => i).filter((i) => i % 3 === 2 && i + 2 > INDEX_LAG).length,
+    );
     await log.close();
     const after = new Database(log.path, { readonly: true });
-    expect(after.prepare('SELECT count(*) FROM session_events').pluck().get()).toBe(total);
+    expect(after.prepare('SELECT count(*) FROM session_events').pluck().get()).toBe(total + 2);
     after.close();
   });
 });

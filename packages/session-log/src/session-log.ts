@@ -247,12 +247,7 @@ class SqliteSessionLog implements SessionLog {
 
   async recoverOpenSessions(reason: EndReason = 'gateway-restart'): Promise<number> {
     const ids = this.#p.db
-      .prepare(
-        `SELECT DISTINCT s.session_id FROM events s
-         WHERE s.type = 'session.start' AND NOT EXISTS (
-           SELECT 1 FROM session_event_index e WHERE e.session_id = s.session_id AND e.type = 'session.end')
-         ORDER BY s.seq`,
-      )
+      .prepare(`SELECT id FROM sessions WHERE ended_at IS NULL GROUP BY id ORDER BY min(start_seq)`)
       .pluck()
       .all() as string[];
     await Promise.all(
