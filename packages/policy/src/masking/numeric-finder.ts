@@ -33,7 +33,7 @@ interface Chunk {
   readonly attachedEnd: boolean;
 }
 
-const SSN_CONTEXT = /(?:ssn|social\s*security|soc\.?\s*sec)\W{0,12}$/i;
+const SSN_CONTEXT = /(?:ssn|social\s*security|soc\.?\s*sec)(?:\s*(?:number|num|nr|no))?\W{0,12}$/i;
 
 export const numericFinder: Finder = {
   detects: ['card', 'ssn', 'phone'],
@@ -167,8 +167,9 @@ function standsAlone(chunk: Chunk, first: number, last: number, sep: string): bo
 /**
  * E.164 (`+` and 8–15 digits, any of space - . ( ) between groups) and North American national
  * forms: `(555) 123-4567`, `555-123-4567`, `555.123.4567`, `555 123 4567`, optionally led by
- * `1-`. Area code and exchange start with 2–9. Bare digit strings are not phones: they are far
- * more often ids.
+ * `1-`. Area codes and exchanges are not checked against the numbering plan: `555-123-4567` and
+ * `123-456-7890` look like phone numbers to a reader, which is what masking is about. Bare digit
+ * strings are not phones: they are far more often ids.
  */
 function findPhones(chunk: Chunk, text: string, emit: Emit): void {
   const { groups, seps } = chunk;
@@ -190,7 +191,6 @@ function findPhones(chunk: Chunk, text: string, emit: Emit): void {
   for (let i = 0; i + 2 < groups.length; i++) {
     const [a, x, l] = [groups[i] as Group, groups[i + 1] as Group, groups[i + 2] as Group];
     if (a.digits.length !== 3 || x.digits.length !== 3 || l.digits.length !== 4) continue;
-    if (a.digits < '2' || x.digits < '2') continue;
     const inner = seps[i + 1] as string;
     if (inner !== '-' && inner !== '.' && inner !== ' ') continue;
     const before = i === 0 ? chunk.lead : (seps[i - 1] as string);

@@ -12,8 +12,13 @@ interface TokenShape {
 /** A JWT's header is base64url JSON naming its algorithm; that rules out look-alike dotted ids. */
 function jwtHeaderValid(token: string): boolean {
   const header = token.slice(0, token.indexOf('.'));
+  // `{"alg":"x"}` is 15 characters encoded; cheap checks first, since JSON.parse failing by
+  // exception on every `eyJ…` look-alike of a hostile text would be slow.
+  if (header.length < 15) return false;
+  const json = Buffer.from(header, 'base64url').toString('utf8');
+  if (!json.includes('"alg"')) return false;
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
+    const parsed: unknown = JSON.parse(json);
     return (
       typeof parsed === 'object' && parsed !== null && typeof (parsed as { alg?: unknown }).alg === 'string'
     );
