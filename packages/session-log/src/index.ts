@@ -8,6 +8,7 @@ export {
   type SessionLogReader,
   type SessionQuery,
   type SessionSummary,
+  type TypeQuery,
 } from './reader.js';
 export { REDACTED } from './redact.js';
 export { openSessionLog, type SessionLog, type SessionLogOptions } from './session-log.js';

@@ -168,6 +168,17 @@ describe('SessionLogReader', () => {
     expect(reader.eventCount()).toBe(17);
   });
 
+  it('lists the events of one type across sessions, for recovery at start', () => {
+    const reader = log.reader();
+    const starts = reader.eventsOfType(EventType.SessionStart);
+    expect(starts.map((e) => e.sessionId)).toEqual(['a', 'b', 'c']);
+    expect(reader.eventsOfType('command')).toHaveLength(4);
+    expect(
+      reader.eventsOfType('command', { afterSeq: starts[1]?.seq, limit: 5 }).map((e) => e.sessionId),
+    ).toEqual(['b']);
+    expect(reader.eventsOfType(EventType.Approval)).toEqual([]);
+  });
+
   it('opens read-only beside a running writer and sees its new events', async () => {
     const reader = openSessionLogReader(join(dir, 'log.db'));
     try {

@@ -43,12 +43,20 @@ export interface EventQuery {
   readonly types?: readonly (EventType | (string & {}))[];
 }
 
+export interface TypeQuery {
+  /** Only events with a greater sequence number; for paging. */
+  readonly afterSeq?: number;
+  readonly limit?: number;
+}
+
 export interface SessionLogReader {
   /** Newest first. */
   listSessions(query?: SessionQuery): SessionSummary[];
   getSession(id: string): SessionSummary | undefined;
   /** In sequence order. */
   events(sessionId: string, query?: EventQuery): StoredEvent[];
+  /** Events of one type across all sessions, in sequence order; all of them unless `limit` is given. */
+  eventsOfType(type: EventType | (string & {}), query?: TypeQuery): StoredEvent[];
   /** Number of events; the last sequence number, which the schema keeps contiguous. */
   eventCount(): number;
   close(): void;
@@ -173,6 +181,12 @@ export class SqliteSessionLogReader implements SessionLogReader {
     })();
   }
 
+  eventsOfType(type: string, query: TypeQuery = {}): StoredEvent[] {
+    const sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE type = ? AND seq > ? ORDER BY seq LIMIT ?`;
+    const rows = this.#statement(sql).all(type, query.afterSeq ?? 0, limitOf(query.limit, -1));
+    return (rows as EventRow[]).map(toStoredEvent);
+  }
+
   eventCount(): number {
     return (this.#statement('SELECT coalesce(max(seq), 0) FROM events').pluck().get() as number) ?? 0;
   }
@@ -191,6 +205,7 @@ export class SqliteSessionLogReader implements SessionLogReader {
   }
 }
 
+/** `fallback` -1 means no limit, as SQLite reads a negative LIMIT. */
 function limitOf(limit: number | undefined, fallback: number): number {
   if (limit === undefined) return fallback;
   if (!Number.isSafeInteger(limit) || limit < 0)

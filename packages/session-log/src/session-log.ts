@@ -305,7 +305,7 @@ class SqliteSessionLog implements SessionLog {
     this.#headHash = attempted.hash;
     this.#indexedUpto = attempted.indexedUpto;
     this.#commitError = undefined;
-    this.#lastCommitAt = Date.now();
+    this.#lastCommitAt = this.#p.clock.now().getTime();
     this.#anchor.update(attempted.seq, attempted.hash);
     for (let i = 0; i < batch.length; i++) (batch[i] as Pending).resolve(stored[i] as StoredEvent);
   }
