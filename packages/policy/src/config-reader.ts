@@ -6,11 +6,14 @@ import { ConfigError } from '@gatehouse/core';
  * wrong type must become a ConfigError naming the key — never a crash later inside `decide`.
  */
 
-/** Appends a key to a key path: `policies` + `guard` → `policies.guard`; odd keys are quoted. */
+/**
+ * Appends a key to a key path: `policies` + `guard` → `policies.guard`; odd keys are quoted as
+ * `policies["my set"]`, the same notation the config loader uses in its messages.
+ */
 export function keyPath(base: string, key: string | number): string {
   if (typeof key === 'number') return `${base}[${key}]`;
-  const part = /^[A-Za-z_][\w-]*$/.test(key) ? key : JSON.stringify(key);
-  return base === '' ? part : `${base}.${part}`;
+  if (!/^[A-Za-z_$][\w$-]*$/.test(key)) return `${base}[${JSON.stringify(key)}]`;
+  return base === '' ? key : `${base}.${key}`;
 }
 
 export function readList(value: unknown, path: string): string[] | undefined {

@@ -1,3 +1,4 @@
+export * from './approvals/index.js';
 export * from './commands.js';
 export * from './config-schema.js';
 export { BUILTIN_DETECTORS, type BuiltinDetector } from './masking/detectors.js';

@@ -16,13 +16,20 @@ import { FORWARDING_CHANNELS } from './matchers/shell-matcher.js';
 import { ACTIONS, type CompiledRule, compileRule, defaultMessage } from './rule.js';
 import { readHttpUnit, readKubernetesUnit, readShellUnits, readSqlUnits } from './units.js';
 
+/** Read-only view of a config shape, so loaders that freeze their output can pass it as is. */
+type DeepReadonly<T> = T extends readonly (infer U)[]
+  ? ReadonlyArray<DeepReadonly<U>>
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
 export interface PolicyConfig {
-  readonly policies?: Readonly<Record<string, RuleSetConfig>> | undefined;
+  readonly policies?: Readonly<Record<string, DeepReadonly<RuleSetConfig>>> | undefined;
   readonly connections: ReadonlyArray<{
     readonly name: string;
-    readonly policy?: ConnectionPolicyConfig | undefined;
+    readonly policy?: DeepReadonly<ConnectionPolicyConfig> | undefined;
   }>;
-  readonly masking?: MaskingConfig | undefined;
+  readonly masking?: DeepReadonly<MaskingConfig> | undefined;
 }
 
 export interface CompileOptions {
