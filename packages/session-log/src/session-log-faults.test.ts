@@ -108,6 +108,17 @@ describe('when the log cannot be written', () => {
     expect(log.health().ok).toBe(false);
   });
 
+  it('retries a failed anchor write when closing', async () => {
+    const log = openSessionLog({ path: tempPath() });
+    logs.push(log);
+    mkdirSync(`${log.path}.anchor.tmp`);
+    await log.append(big('s', 0));
+    await vi.waitFor(() => expect(log.health().ok).toBe(false));
+    rmSync(`${log.path}.anchor.tmp`, { recursive: true });
+    await log.close();
+    expect(verifySessionLog(log.path)).toMatchObject({ ok: true, anchorSeq: 1 });
+  });
+
   it('keeps committing when the anchor cannot be written, reports it, and clears when it can', async () => {
     const errors: LogWriteError[] = [];
     const log = openSessionLog({ path: tempPath(), onError: (err) => errors.push(err) });

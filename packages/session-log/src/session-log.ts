@@ -276,6 +276,8 @@ class SqliteSessionLog implements SessionLog {
     } catch (err) {
       this.#report(unavailable(this.path, err));
     }
+    // A failed anchor write is otherwise only retried by the next commit, which will not come.
+    if (this.#anchorError !== undefined) this.#anchor.update(this.#headSeq, this.#headHash);
     await this.#anchor.idle();
     this.#p.db.close();
   }
