@@ -8,12 +8,16 @@ import { type Emit, type Finder, isAlnum } from './finder.js';
  * wrongly shaped and are dropped after a length check, which keeps the common case cheap.
  */
 
-// Each repetition must consume a digit, so the regex cannot backtrack more than two characters.
-// Shared by all calls: masking is synchronous, so resetting lastIndex before a scan is enough.
+// A cheap first pass finds stretches of digits and separators long enough to hold a value; the
+// exact chunk regex then runs inside those only. Each repetition of CHUNK must consume a digit, so
+// it cannot backtrack more than two characters. Both are shared by all calls: masking is
+// synchronous, so resetting lastIndex before a scan is enough.
+const CANDIDATE = /[+(]?\d[\d \-./()]{8,}/g;
 const CHUNK = /[+(]?\d(?:[ \-./()]{0,2}\d)*/g;
 
-/** Shortest chunk that can hold a value: `+` and 8 digits, or 9 SSN digits. */
-const MIN_CHUNK = 9;
+/** Fewest digits a value can have: 8 for E.164 (after a `+`), 9 for an SSN, more for the rest. */
+const MIN_DIGITS_E164 = 8;
+const MIN_DIGITS = 9;
 
 interface Group {
   readonly start: number;
@@ -38,18 +42,32 @@ const SSN_CONTEXT = /(?:ssn|social\s*security|soc\.?\s*sec)(?:\s*(?:number|num|n
 export const numericFinder: Finder = {
   detects: ['card', 'ssn', 'phone'],
   find(text: string, wanted: ReadonlySet<string>, emit: Emit): void {
-    const re = CHUNK;
-    re.lastIndex = 0;
-    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-      const raw = m[0];
-      if (raw.length < MIN_CHUNK) continue;
-      const chunk = parseChunk(text, raw, m.index);
-      if (wanted.has('phone')) findPhones(chunk, text, emit);
-      if (wanted.has('card')) findCards(chunk, emit);
-      if (wanted.has('ssn')) findSsns(chunk, text, emit);
+    CANDIDATE.lastIndex = 0;
+    for (let c = CANDIDATE.exec(text); c !== null; c = CANDIDATE.exec(text)) {
+      const stretch = c[0];
+      CHUNK.lastIndex = 0;
+      for (let m = CHUNK.exec(stretch); m !== null; m = CHUNK.exec(stretch)) {
+        const raw = m[0];
+        // Most chunks in real data (dates, times, amounts, short ids) end here, before any parsing.
+        const min = raw.charCodeAt(0) === 43 ? MIN_DIGITS_E164 : MIN_DIGITS;
+        if (raw.length < MIN_DIGITS || countDigits(raw) < min) continue;
+        const chunk = parseChunk(text, raw, c.index + m.index);
+        if (wanted.has('phone')) findPhones(chunk, text, emit);
+        if (wanted.has('card')) findCards(chunk, emit);
+        if (wanted.has('ssn')) findSsns(chunk, text, emit);
+      }
     }
   },
 };
+
+function countDigits(raw: string): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
+  return n;
+}
 
 function parseChunk(text: string, raw: string, start: number): Chunk {
   const groups: Group[] = [];
