@@ -88,7 +88,7 @@ function commands() {
   ];
 }
 
-function benchDecisions(seconds = 2) {
+export function benchDecisions(seconds = 2) {
   const engine = compilePolicy({
     policies: { base: { rules: hundredRules() } },
     connections: [{ name: 'bench', policy: { use: ['base'], defaultAction: 'deny' } }],
@@ -162,7 +162,7 @@ export function rowMix(count, seed = 42) {
   return rows;
 }
 
-function benchMasking(seconds = 2) {
+export function benchMasking(seconds = 2) {
   const engine = compilePolicy({ connections: [{ name: 'bench' }] });
   const masker = engine.masker('bench', identity);
   const rows = rowMix(20_000);

@@ -4,6 +4,7 @@
  * simple shell command, one Kubernetes or HTTP request. Attributes come from other modules and are
  * read defensively: wrong types are ignored, never trusted, never thrown on.
  */
+import { filePathForms, httpPathForms } from './paths.js';
 import {
   SERVER_FILE_READ_FUNCTIONS,
   SERVER_FILE_WRITE_FUNCTIONS,
@@ -41,6 +42,8 @@ export interface ShellUnit {
   readonly destination: string | undefined;
   readonly sftpOp: string | undefined;
   readonly path: string | undefined;
+  /** Normalised forms of `path` (see paths.ts); computed once per decision. */
+  pathForms(broad: boolean): readonly string[];
 }
 
 export interface KubernetesUnit {
@@ -57,6 +60,23 @@ export interface HttpUnit {
   readonly method: string;
   readonly path: string;
   readonly headers: ReadonlySet<string>;
+  /** Normalised forms of `path` (see paths.ts); computed once per decision. */
+  pathForms(broad: boolean): readonly string[];
+}
+
+/** Every rule asks for the same forms of one path; compute each variant at most once. */
+function memoForms(path: string | undefined, forms: (raw: string, broad: boolean) => string[]) {
+  let narrow: string[] | undefined;
+  let broad: string[] | undefined;
+  return (wantBroad: boolean): readonly string[] => {
+    if (path === undefined) return [];
+    if (wantBroad) {
+      if (broad === undefined) broad = forms(path, true);
+      return broad;
+    }
+    if (narrow === undefined) narrow = forms(path, false);
+    return narrow;
+  };
 }
 
 const MAX_NESTING = 32;
@@ -161,11 +181,13 @@ function readStatement(s: Record<string, unknown>): SqlStatementUnit {
 
 export function readShellUnits(attributes: unknown): ShellUnit[] {
   const a = asRecord(attributes);
+  const path = asString(a['path']);
   const base = {
     channel: asString(a['channel']),
     destination: asString(a['destination']),
     sftpOp: asString(a['sftpOp'])?.toLowerCase(),
-    path: asString(a['path']),
+    path,
+    pathForms: memoForms(path, filePathForms),
   };
   const commands = Array.isArray(a['commands']) ? a['commands'] : [];
   const units: ShellUnit[] = [];
@@ -196,9 +218,11 @@ export function readKubernetesUnit(attributes: unknown): KubernetesUnit {
 
 export function readHttpUnit(attributes: unknown): HttpUnit {
   const a = asRecord(attributes);
+  const path = asString(a['path']) ?? '';
   return {
     method: (asString(a['method']) ?? '').toUpperCase(),
-    path: asString(a['path']) ?? '',
+    path,
     headers: new Set(asStringList(a['headers']).map((h) => h.toLowerCase())),
+    pathForms: memoForms(path, httpPathForms),
   };
 }

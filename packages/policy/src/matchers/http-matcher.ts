@@ -1,6 +1,5 @@
 import { checkKeys, keyPath, readList, readObject } from '../config-reader.js';
 import { compileGlobs } from '../glob.js';
-import { httpPathForms } from '../paths.js';
 import type { HttpUnit } from '../units.js';
 
 export type HttpMatcher = (unit: HttpUnit) => boolean;
@@ -23,7 +22,7 @@ export function compileHttpMatcher(raw: unknown, path: string, broad: boolean): 
     if (methods !== undefined && !methods.test(u.method)) return false;
     if (headers !== undefined) for (const h of headers) if (!u.headers.has(h)) return false;
     if (paths !== undefined) {
-      const forms = httpPathForms(u.path, broad);
+      const forms = u.pathForms(broad);
       if (broad ? !forms.some((f) => paths.test(f)) : !forms.every((f) => paths.test(f))) return false;
     }
     return true;
