@@ -67,6 +67,9 @@ export class HttpConnection {
       (req, res) => this.#enqueue(req, res),
     );
     this.#server.maxHeadersCount = 200;
+    // Node would answer `100 Continue` at once; the gateway says it only once policy allowed the
+    // request, so a client that waits for it never uploads a body that is then refused.
+    this.#server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.#enqueue(req, res));
     this.#server.on('clientError', (err: NodeJS.ErrnoException, s: Socket) => this.#clientError(err, s));
     this.#server.on('connect', (_req: IncomingMessage, s: Socket) => {
       s.end(
@@ -213,6 +216,7 @@ export class HttpConnection {
       return;
     }
 
+    if (/^100-continue$/i.test(req.headers.expect ?? '') && !res.headersSent) res.writeContinue();
     const outcome = await forward({
       req,
       res,
