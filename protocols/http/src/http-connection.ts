@@ -9,6 +9,7 @@ import {
   GatewayError,
   toGatewayError,
 } from '@gatehouse/core';
+import { type HttpRequestCommand, httpRequest } from '@gatehouse/policy';
 import { BearerAuth } from './bearer-auth.js';
 import { forward } from './forward.js';
 import { headerCount, headerNames } from './headers.js';
@@ -189,12 +190,9 @@ export class HttpConnection {
     }
 
     const text = `${method} ${target.path}${target.query === undefined ? '' : `?${target.query}`}`;
-    const command = {
-      protocol: 'http' as const,
-      kind: 'request',
-      text,
-      attributes: { method, path: target.path, headers: headerNames(req.rawHeaders) },
-    };
+    // The query stays in the text: it is part of what was asked (and audited); the caller's token
+    // is redacted from it should it appear there.
+    const command = httpRequest(text, { method, path: target.path, headers: headerNames(req.rawHeaders) });
     let ticket: CommandTicket;
     try {
       ticket = await this.#execute(command, [auth.token, ...this.#secrets]);
@@ -239,10 +237,7 @@ export class HttpConnection {
   }
 
   /** `session.execute`, but a request held for review gives way to a gateway shutdown. */
-  #execute(
-    command: Parameters<ConnectionContext['session']['execute']>[0],
-    secrets: string[],
-  ): Promise<CommandTicket> {
+  #execute(command: HttpRequestCommand, secrets: string[]): Promise<CommandTicket> {
     const { session } = this.#ctx;
     const held = session.execute(command, secrets);
     if (this.#signal.aborted) held.catch(() => undefined);

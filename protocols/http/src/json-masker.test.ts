@@ -1,3 +1,4 @@
+import { compilePolicy } from '@gatehouse/policy';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JsonMasker, MaskingLimitError } from './json-masker.js';
@@ -41,6 +42,21 @@ describe('JsonMasker', () => {
     ['invalid escape', '{"e":"\\x a@b.io"}', '{"e":"\\x [email]"}'],
   ])('%s', (_name, input, expected) => {
     expect(maskAll(input)).toBe(expected ?? input);
+  });
+
+  it('names each value by the path of keys leading to it', () => {
+    const fields: (string | undefined)[] = [];
+    const m = new JsonMasker({
+      maskText: (t) => t,
+      maskValue: (f, t) => {
+        fields.push(f);
+        return t;
+      },
+    });
+    m.push('{"a":"1","customer":{"email":"2","tags":["3",{"k":"4"}]},"b":[["5"]],"c":6}');
+    m.push(' "7"');
+    m.end();
+    expect(fields).toEqual(['a', 'customer.email', 'customer.tags', 'customer.tags.k', 'b', 'c', undefined]);
   });
 
   it('gives the same output however the input is cut in two', () => {
@@ -108,5 +124,31 @@ describe('JsonMasker', () => {
     out += m.end();
     expect(out.endsWith(' [email]"}')).toBe(true);
     expect(JSON.parse(out)).toMatchObject({ v: expect.stringContaining('yyy"yyy') });
+  });
+});
+
+describe('JsonMasker with the policy engine masker', () => {
+  it('applies field rules by path or last field, and the built-in detectors elsewhere', () => {
+    const engine = compilePolicy({
+      connections: [{ name: 'api' }],
+      masking: {
+        rules: [
+          { name: 'billing', columns: ['customer.email'], style: 'full' },
+          { name: 'ids', columns: ['ssn'], style: 'full' },
+        ],
+      },
+    });
+    const masker = engine.masker('api', { subject: 'a', groups: [], issuer: 'i' });
+    const m = new JsonMasker(masker);
+    const out =
+      m.push(
+        '{"customer":{"email":"not-an-address","ssn":"123"},"owner":{"email":"x"},' +
+          '"note":"card 4111 1111 1111 1111","n":4111111111111111}',
+      ) + m.end();
+    const parsed = JSON.parse(out);
+    expect(parsed.customer).toEqual({ email: '****', ssn: '****' });
+    expect(parsed.owner.email).toBe('x');
+    expect(parsed.note).not.toContain('4111 1111 1111 1111');
+    expect(String(parsed.n)).not.toContain('4111111111111111');
   });
 });

@@ -16,7 +16,7 @@ export interface JsonMaskerOptions {
 
 interface Frame {
   readonly kind: 'object' | 'array';
-  /** The field this container is the value of; array elements are masked under it. */
+  /** The field path this container is the value of; array elements are masked under it. */
   readonly field: string | undefined;
   /** The key of the member being read, in an object. */
   key: string | undefined;
@@ -25,6 +25,7 @@ interface Frame {
 }
 
 const DEFAULT_MAX_TOKEN = 8 * 1024 * 1024;
+const MAX_FIELD_PATH = 512;
 const STRING_STOP = /["\\]/g;
 const RUN_STOP = /["{}[\]:,]/g;
 const NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
@@ -36,9 +37,9 @@ const NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
  * - bodies of any size stream: only the token being read is held, never the document;
  * - NDJSON and concatenated documents work the same way.
  *
- * Every string value goes through `maskValue(field, value)` with the nearest key as the field
- * name (array elements use the key of their array); numbers too, so a card number sent as a JSON
- * number is caught. Keys go through `maskText`. Anything that is not JSON (a body mislabelled as
+ * Every string value goes through `maskValue(field, value)` with the path of keys leading to it as
+ * the field name (`customer.email`; array elements use the path of their array); numbers too, so a
+ * card number sent as a JSON number is caught. Keys go through `maskText`. Anything that is not JSON (a body mislabelled as
  * JSON, garbage between documents) goes through `maskText` in runs, so malformed input is never
  * a way around masking.
  */
@@ -149,10 +150,18 @@ export class JsonMasker implements IncrementalMasker {
     }
   }
 
+  /**
+   * The dotted path of keys to the current value (`customer.email`; array indexes left out), which
+   * masking rules match as written or by its last field. A path grown absurdly long by deep nesting
+   * falls back to the key alone.
+   */
   #field(): string | undefined {
     const top = this.#stack.at(-1);
     if (top === undefined) return undefined;
-    return top.kind === 'object' ? top.key : top.field;
+    if (top.kind === 'array' || top.key === undefined) return top.field;
+    if (top.field === undefined) return top.key;
+    const path = `${top.field}.${top.key}`;
+    return path.length > MAX_FIELD_PATH ? top.key : path;
   }
 
   #string(token: string): string {

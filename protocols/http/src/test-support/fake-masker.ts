@@ -9,5 +9,6 @@ const CARD = /\b\d{4}(?:[ -]?\d{4}){3}\b/g;
  */
 export const fakeMasker: Masker = {
   maskText: (text) => text.replace(EMAIL, '[email]').replace(CARD, '[card]'),
-  maskValue: (field, text) => (field === 'ssn' ? '***' : fakeMasker.maskText(text)),
+  // Like the real masker, a field path (`customer.ssn`) also matches by its last field.
+  maskValue: (field, text) => (field?.split('.').at(-1) === 'ssn' ? '***' : fakeMasker.maskText(text)),
 };
