@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { compilePolicy } from '@gatehouse/policy';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Bed, bearer, curl, curl1, startBed, stopBed, UPSTREAM_SECRET } from './test-support/harness.js';
 
@@ -155,6 +156,37 @@ describe('http module: policy', () => {
     expect(r.responses[1]?.status).toBe(200);
     expect(bed.upstream.seen.map((s) => s.url)).toEqual(['/base/ok']);
     expect(bed.log.ofType('decision').map((e) => e.data['action'])).toEqual(['deny', 'allow']);
+  });
+
+  it('works with the real policy engine: methods, path globs and header presence', async () => {
+    const engine = compilePolicy({
+      connections: [
+        {
+          name: 'api',
+          policy: {
+            rules: [
+              { id: 'impersonation', action: 'deny', http: { headers: ['x-impersonate-user'] } },
+              { id: 'reads', action: 'allow', http: { methods: ['GET'], paths: ['/api/**'] } },
+            ],
+            defaultAction: 'deny',
+          },
+        },
+      ],
+    });
+    bed = await startBed({ policy: engine });
+    const ok = await curl1([...bearer('tok-agent'), `${bed.url}/api/v1/items`]);
+    expect(ok.status).toBe(200);
+    const post = await curl1(['-X', 'POST', ...bearer('tok-agent'), `${bed.url}/api/v1/items`]);
+    expect(post.status).toBe(403);
+    const imp = await curl1([
+      ...bearer('tok-agent'),
+      '-H',
+      'X-Impersonate-User: root',
+      `${bed.url}/api/v1/items`,
+    ]);
+    expect(imp.status).toBe(403);
+    expect(JSON.parse(imp.body).error.message).toMatch(/rule impersonation/);
+    expect(bed.upstream.seen.map((s) => `${s.method} ${s.url}`)).toEqual(['GET /base/api/v1/items']);
   });
 
   it('holds a reviewed request until it is approved, then forwards it', async () => {
