@@ -11,5 +11,13 @@ export { Gateway, type GatewayConnection, type GatewayOptions } from './gateway.
 export { readJsonBody, sendError, sendJson } from './http-util.js';
 export { createLogger, type LogLevel } from './logger.js';
 export { GatewayMetrics } from './metrics.js';
+export { builtinModules } from './modules.js';
 export { createRegistry, type ProtocolRegistry } from './registry.js';
+export {
+  connectionSettings,
+  providerOptions,
+  type RunningGateway,
+  type StartOptions,
+  startFromConfig,
+} from './runtime.js';
 export { denialMessage, Session, type SessionDeps } from './session.js';

@@ -11,6 +11,8 @@ export function createLogger(opts: { level?: LogLevel; destination?: NodeJS.Writ
   const options = {
     level: opts.level ?? 'info',
     base: { service: 'gatehouse' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
     redact: {
       paths: [
         'token',

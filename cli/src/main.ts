@@ -1,0 +1,54 @@
+import { ConfigError, GatewayError } from '@gatehouse/core';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { approvalsCommand } from './commands/approvals.js';
+import { sessionsCommand } from './commands/sessions.js';
+import { startCommand } from './commands/start.js';
+import { tokenCommand } from './commands/token.js';
+import { verifyCommand } from './commands/verify.js';
+import { CliError, ExitCode } from './exit-codes.js';
+import { printable } from './output.js';
+
+function report(err: unknown): number {
+  if (err instanceof CliError) {
+    process.stderr.write(`gatehouse: ${printable(err.message)}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof ConfigError) {
+    process.stderr.write(`gatehouse: invalid configuration: ${printable(err.message)}\n`);
+    return ExitCode.Usage;
+  }
+  if (err instanceof GatewayError) {
+    process.stderr.write(`gatehouse: ${printable(err.message)}\n`);
+    return ExitCode.Failure;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`gatehouse: unexpected error: ${printable(message)}\n`);
+  return ExitCode.Failure;
+}
+
+const cli = yargs(hideBin(process.argv))
+  .scriptName('gatehouse')
+  .usage('$0 <command> [options]\n\nGatehouse: the identity-aware, auditing gateway for agents.')
+  .command(startCommand)
+  .command(tokenCommand)
+  .command(sessionsCommand)
+  .command(verifyCommand)
+  .command(approvalsCommand)
+  .demandCommand(1, 'Name a command; see --help.')
+  .recommendCommands()
+  .strict()
+  .help()
+  .alias('h', 'help')
+  .version(false)
+  .wrap(Math.min(110, process.stdout.columns ?? 100))
+  .fail((message, err) => {
+    if (err !== undefined && err !== null) throw err;
+    throw new CliError(`${message}\nRun "gatehouse --help" for usage.`, ExitCode.Usage);
+  });
+
+try {
+  await cli.parseAsync();
+} catch (err) {
+  process.exitCode = report(err);
+}
