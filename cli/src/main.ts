@@ -2,6 +2,7 @@ import { ConfigError, GatewayError } from '@gatehouse/core';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { approvalsCommand } from './commands/approvals.js';
+import { demoCommand } from './commands/demo.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { startCommand } from './commands/start.js';
 import { tokenCommand } from './commands/token.js';
@@ -30,6 +31,7 @@ function report(err: unknown): number {
 const cli = yargs(hideBin(process.argv))
   .scriptName('gatehouse')
   .usage('$0 <command> [options]\n\nGatehouse: the identity-aware, auditing gateway for agents.')
+  .command(demoCommand)
   .command(startCommand)
   .command(tokenCommand)
   .command(sessionsCommand)

@@ -236,7 +236,9 @@ export class Gateway {
     const { settings } = conn;
     const opts = this.#opts;
     const labels = { connection: settings.name, protocol: settings.protocol };
+    const abort = new AbortController();
     const session = new Session({
+      signal: abort.signal,
       info: {
         id: randomUUID(),
         connection: settings.name,
@@ -265,7 +267,6 @@ export class Gateway {
     }
     this.metrics.sessionsTotal.inc(labels);
     this.metrics.sessionsOpen.inc(labels);
-    const abort = new AbortController();
     const ctx: ConnectionContext = {
       connection: settings,
       session,

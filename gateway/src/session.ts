@@ -38,6 +38,8 @@ export interface SessionDeps {
   readonly metrics: GatewayMetrics;
   /** Secrets known to the gateway (resolved config secrets); redacted from every event. */
   readonly secrets: readonly string[];
+  /** Aborts when the gateway stops serving this connection; cancels held reviews. */
+  readonly signal?: AbortSignal;
   /** Called once when the session ends. */
   readonly onEnd?: (session: Session) => void;
 }
@@ -135,7 +137,11 @@ export class Session implements GatewaySession {
     await this.#append(EventType.Note, data, secrets);
   }
 
-  async execute(command: Command, secrets: readonly string[] = []): Promise<CommandTicket> {
+  async execute(
+    command: Command,
+    secrets: readonly string[] = [],
+    signal?: AbortSignal,
+  ): Promise<CommandTicket> {
     const identity = this.#identity;
     if (identity === undefined) {
       throw new AuthError('command before authentication');
@@ -172,13 +178,11 @@ export class Session implements GatewaySession {
         ...(decision.ruleId === undefined ? {} : { ruleId: decision.ruleId }),
       });
     }
-    const outcome = await approvals.request({
-      sessionId: this.info.id,
-      connection: connection.name,
-      identity,
-      command,
-      decision,
-    });
+    const signals = [signal, this.#deps.signal].filter((s): s is AbortSignal => s !== undefined);
+    const outcome = await approvals.request(
+      { sessionId: this.info.id, connection: connection.name, identity, command, decision },
+      signals.length === 0 ? undefined : AbortSignal.any(signals),
+    );
     if (outcome.status === 'approved') return ticket;
     const ruleOpt = decision.ruleId === undefined ? {} : { ruleId: decision.ruleId };
     if (outcome.status === 'denied') {

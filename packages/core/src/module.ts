@@ -55,9 +55,10 @@ export interface GatewaySession {
   /**
    * Judges a command and records it. Resolves once the command and its decision are committed to
    * the log and, for a review, once it is approved. Rejects with a PolicyDeniedError (deny,
-   * approval denied or expired) or a LogWriteError (strict log unavailable).
+   * approval denied or expired) or a LogWriteError (strict log unavailable). A review held when
+   * `signal` aborts (client gone) or the gateway shuts down is cancelled and rejects.
    */
-  execute(command: Command, secrets?: readonly string[]): Promise<CommandTicket>;
+  execute(command: Command, secrets?: readonly string[], signal?: AbortSignal): Promise<CommandTicket>;
   /** Records the outcome of an executed command. Never throws; log failures are reported. */
   result(ticket: CommandTicket, result: CommandResult): void;
   /** The masker for this session's identity and connection. */
