@@ -1,4 +1,5 @@
-import type { MaskingConfig, RuleConfig, RuleSetConfig } from '@gatehouse/policy';
+import { ConfigError } from '@gatehouse/core';
+import { compilePolicy, type MaskingConfig, type RuleConfig, type RuleSetConfig } from '@gatehouse/policy';
 import type { RawConnection } from './normalize-connections.js';
 import type { NormalizeContext } from './normalize-context.js';
 import type { KeyPath } from './problems.js';
@@ -45,6 +46,40 @@ export function checkPolicies(
       detectorNames.set(d.name, i);
     }
   });
+  if (ctx.problems.empty) checkCompiles(policies, masking, connections, ctx);
+}
+
+/**
+ * The engine's own compilation catches what the checks above cannot (unknown statement kinds or
+ * detectors, regexes the engine refuses as too costly); running it here reports those at load,
+ * with the file and line, instead of at start.
+ */
+function checkCompiles(
+  policies: Readonly<Record<string, RuleSetConfig>>,
+  masking: MaskingConfig,
+  connections: readonly RawConnection[],
+  ctx: NormalizeContext,
+): void {
+  try {
+    compilePolicy({
+      policies,
+      connections: connections.map((c) => ({ name: c.name, policy: c.policy })),
+      masking,
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    ctx.add(parseKeyPath(err.path ?? ''), err.message);
+  }
+}
+
+/** `connections[0].policy.rules[1]` → ['connections', 0, 'policy', 'rules', 1]. */
+function parseKeyPath(text: string): KeyPath {
+  const path: (string | number)[] = [];
+  for (const m of text.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    if (m[2] !== undefined) path.push(Number(m[2]));
+    else if (m[1] !== undefined) path.push(m[1]);
+  }
+  return path;
 }
 
 function checkRules(rules: readonly RuleConfig[], path: KeyPath, ctx: NormalizeContext): void {

@@ -141,7 +141,9 @@ function compileConnection(
   const ordered: CompiledRule[] = [];
   const origins: string[] = [];
   const usePath = keyPath(path, 'use');
-  readList(cfg['use'], usePath)?.forEach((ref, i) => {
+  // An empty `use` (what the config loader fills in by default) just means no shared rule sets.
+  const use = Array.isArray(cfg['use']) && cfg['use'].length === 0 ? undefined : cfg['use'];
+  readList(use, usePath)?.forEach((ref, i) => {
     const set = sets.get(ref);
     if (set === undefined) {
       const defined = [...sets.keys()];
