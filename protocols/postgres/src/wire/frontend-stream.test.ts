@@ -17,7 +17,7 @@ const format = fc.constantFrom<FormatCode>(0, 1);
 /** Format code lists that obey the 0/1/n rule for `n` values. */
 function formatsFor(n: number): fc.Arbitrary<FormatCode[]> {
   return fc.oneof(
-    fc.constant([]),
+    fc.constant<FormatCode[]>([]),
     format.map((f) => [f]),
     fc.array(format, { minLength: n, maxLength: n }),
   );
