@@ -54,7 +54,12 @@ export interface ResourceRequestInfo extends PodStreamOptions {
    * target, built like the server's connect handler — leading `/`, trailing `/` kept, `''` if none.
    */
   readonly subpath?: string;
-  /** `dryRun=All` on a verb whose options honour it; never true for exec/attach/portforward/proxy. */
+  /**
+   * `dryRun=All` on a write to the object itself or to a subresource whose storage honours it
+   * (status, scale, eviction, ephemeralcontainers, resize); never for exec/attach/portforward/proxy,
+   * which have no dry run. An aggregated API server may still ignore it: information, not proof
+   * that nothing happens.
+   */
   readonly dryRun: boolean;
   readonly watch: boolean;
   /** The raw selectors, on list/watch/deletecollection only, as the server's request info keeps them. */
@@ -87,8 +92,12 @@ const SPECIAL_VERBS = new Set(['watch', 'proxy']);
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 const SELECTOR_VERBS = new Set(['list', 'watch', 'deletecollection']);
 const DRY_RUN_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
-/** Connect subresources: their options have no dryRun, so the server would run them for real. */
-const CONNECT_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'proxy']);
+/**
+ * Subresources whose built-in storage honours dryRun. Others are left out on purpose: connect
+ * subresources (exec, attach, portforward, proxy) have no dryRun option at all and would run for
+ * real, and for the rest (token, binding, approval…) it is not worth betting a policy on.
+ */
+const DRY_RUN_SUBRESOURCES = new Set(['status', 'scale', 'eviction', 'ephemeralcontainers', 'resize']);
 /** Served only over SPDY (POST) and WebSocket (GET). */
 const POD_STREAM_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
 
@@ -203,7 +212,7 @@ export function parseRequestInfo(input: RequestInfoInput): RequestInfo {
     dryRunParam === 'All' &&
     DRY_RUN_VERBS.has(verb) &&
     !verbFromPath &&
-    (subresource === undefined || !CONNECT_SUBRESOURCES.has(subresource));
+    (subresource === undefined || DRY_RUN_SUBRESOURCES.has(subresource));
   const podOptions =
     apiGroup === '' && resource === 'pods' && subresource !== undefined
       ? readPodOptions(subresource, params)
