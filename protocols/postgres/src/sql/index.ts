@@ -1,0 +1,9 @@
+export { REDACTED_LITERAL } from './redaction.js';
+export type {
+  SqlAnalysis,
+  SqlAnalysisErrorCode,
+  SqlAnalyzer,
+  SqlAnalyzerOptions,
+  SqlAnalyzerStats,
+} from './sql-analysis.js';
+export { analyzeSql, createSqlAnalyzer, initSqlAnalyzer } from './sql-analyzer.js';
