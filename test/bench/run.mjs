@@ -1,0 +1,56 @@
+// `pnpm bench [suite ...]`: runs the benchmark suites (all by default) after `pnpm build`, prints
+// their tables and rewrites each suite's generated block in docs/benchmarks.md, between
+// `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`, with the date and machine it ran on.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const docs = join(here, '../../docs/benchmarks.md');
+
+const policyMarkdown = (r) =>
+  [
+    '| measure | result |',
+    '| --- | ---: |',
+    `| rule evaluation, 100 rules | ${r.decisions.decisionsPerSecond.toLocaleString('en-US')} decisions/s |`,
+    `| \`maskText\`, realistic rows | ${r.masking.rowsMBps} MB/s |`,
+    `| \`maskText\`, one document | ${r.masking.documentMBps} MB/s |`,
+  ].join('\n');
+
+const SUITES = {
+  'session-log': async () => {
+    const m = await import(pathToFileURL(join(here, 'session-log.mjs')).href);
+    return m.toMarkdown(await m.run());
+  },
+  policy: async () => {
+    const m = await import(pathToFileURL(join(here, 'policy.mjs')).href);
+    return policyMarkdown(m.run());
+  },
+  http: async () => {
+    const m = await import(pathToFileURL(join(here, 'http.mjs')).href);
+    return m.toMarkdown(await m.run());
+  },
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = wanted.filter((w) => !(w in SUITES));
+if (unknown.length > 0) {
+  console.error(`unknown suite(s): ${unknown.join(', ')} (known: ${Object.keys(SUITES).join(', ')})`);
+  process.exit(2);
+}
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+let text = readFileSync(docs, 'utf8');
+for (const name of wanted.length > 0 ? wanted : Object.keys(SUITES)) {
+  console.log(`\n## ${name}\n`);
+  const table = await SUITES[name]();
+  console.log(table);
+  const start = `<!-- bench:${name} -->`;
+  const end = `<!-- /bench:${name} -->`;
+  const block = `${start}\n_Last run ${new Date().toISOString().slice(0, 10)} on ${machine}._\n\n${table}\n${end}`;
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from >= 0 && to > from) text = text.slice(0, from) + block + text.slice(to + end.length);
+  else console.log(`(docs/benchmarks.md has no ${start} block; not written)`);
+}
+writeFileSync(docs, text);
