@@ -11,6 +11,21 @@ describe('encodeDataRow', () => {
     );
   });
 
+  it('writes text as UTF-8 whatever its length or characters', () => {
+    const cell = fc.option(
+      fc.oneof(fc.string({ maxLength: 100 }), fc.string({ unit: 'binary', maxLength: 100 })),
+      {
+        nil: null,
+      },
+    );
+    fc.assert(
+      fc.property(fc.array(cell, { maxLength: 8 }), (cells) => {
+        const asBytes = cells.map((c) => (c === null ? null : Buffer.from(c, 'utf8')));
+        expect(encodeDataRow(cells).equals(encodeDataRow(asBytes))).toBe(true);
+      }),
+    );
+  });
+
   it('writes an empty row', () => {
     expect(encodeDataRow([]).toString('hex')).toBe('44000000060000');
   });

@@ -4,6 +4,15 @@ import { BackendCode } from './codes.js';
 /** A column value as encodeDataRow takes it: bytes, text (sent as UTF-8) or SQL NULL. */
 export type DataRowValue = Uint8Array | string | null;
 
+/** Strings up to this length are checked for ASCII and copied byte by byte, cheaper than Buffer.write. */
+const SHORT = 64;
+
+function shortAscii(v: string): boolean {
+  if (v.length > SHORT) return false;
+  for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
 /** Builds a DataRow with one exact-size allocation: this is the per-row hot path of a relay. */
 export function encodeDataRow(values: readonly DataRowValue[]): Buffer {
   if (values.length > 0xffff) {
@@ -13,7 +22,8 @@ export function encodeDataRow(values: readonly DataRowValue[]): Buffer {
   for (const v of values) {
     size += 4;
     if (v === null) continue;
-    size += typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+    if (typeof v !== 'string') size += v.length;
+    else size += shortAscii(v) ? v.length : Buffer.byteLength(v);
   }
   const out = Buffer.allocUnsafe(size);
   out[0] = BackendCode.DataRow;
@@ -23,14 +33,18 @@ export function encodeDataRow(values: readonly DataRowValue[]): Buffer {
   for (const v of values) {
     if (v === null) {
       pos = out.writeInt32BE(-1, pos);
-    } else if (typeof v === 'string') {
-      const n = out.write(v, pos + 4, 'utf8');
-      out.writeInt32BE(n, pos);
-      pos += 4 + n;
-    } else {
+    } else if (typeof v !== 'string') {
       out.writeInt32BE(v.length, pos);
       out.set(v, pos + 4);
       pos += 4 + v.length;
+    } else if (shortAscii(v)) {
+      out.writeInt32BE(v.length, pos);
+      pos += 4;
+      for (let i = 0; i < v.length; i++) out[pos++] = v.charCodeAt(i);
+    } else {
+      const n = out.write(v, pos + 4, 'utf8');
+      out.writeInt32BE(n, pos);
+      pos += 4 + n;
     }
   }
   return out;
