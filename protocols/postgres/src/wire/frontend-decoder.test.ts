@@ -253,6 +253,19 @@ describe('FrontendDecoder limits', () => {
     expect(d.bufferedBytes).toBe(0);
   });
 
+  it('stays failed after a ProtocolError, repeating it', () => {
+    const d = new FrontendDecoder({ phase: 'typed' });
+    const err = protocolError(() => d.push(Buffer.from([0x00])));
+    expect(d.phase).toBe('failed');
+    expect(() => d.push(query)).toThrow(err);
+  });
+
+  it('refuses startupDone() while part of a startup packet is buffered', () => {
+    const d = new FrontendDecoder();
+    d.push(startup.subarray(0, 6));
+    expect(() => d.startupDone()).toThrow(/buffered/);
+  });
+
   it('refuses bad options as a caller bug', () => {
     expect(() => new FrontendDecoder({ maxMessageLength: 2 })).toThrow(/maxMessageLength/);
     expect(() => new FrontendDecoder({ maxStartupLength: 2 ** 31 })).toThrow(/maxStartupLength/);

@@ -35,8 +35,9 @@ export interface FrontendDecoderOptions {
  *   the one-byte answer, so any byte now is refused (see `encryptionAnswered`).
  * - typed: after a StartupMessage; messages carry a type byte.
  * - closed: after a CancelRequest, which is the only packet on its connection.
+ * - failed: after a ProtocolError; the stream cannot be resynchronised.
  */
-export type FrontendDecoderPhase = 'startup' | 'awaiting-encryption-answer' | 'typed' | 'closed';
+export type FrontendDecoderPhase = 'startup' | 'awaiting-encryption-answer' | 'typed' | 'closed' | 'failed';
 
 const TYPED_HEADER = 5;
 const STARTUP_HEADER = 4;
@@ -63,6 +64,7 @@ export class FrontendDecoder {
   readonly #fixed = new Uint8Array(256);
   readonly #reader: MessageReader;
 
+  #failure: ProtocolError | undefined;
   #tail: Buffer = EMPTY;
   #tailLength = 0;
   /** Total length of the partial message in #tail once its header is complete, else 0. */
@@ -120,10 +122,30 @@ export class FrontendDecoder {
   /** Switches to typed messages without a StartupMessage (normally automatic after one). */
   startupDone(): void {
     if (this.#phase !== 'startup') throw misuse(`startupDone() called in phase ${this.#phase}`);
+    // A partial packet was framed as untyped; reading it as typed would misplace its header.
+    if (this.#tailLength > 0) throw misuse('startupDone() called with part of a startup packet buffered');
     this.#phase = 'typed';
   }
 
+  /**
+   * Decodes what `chunk` completes. A ProtocolError discards the messages decoded from the same chunk
+   * before it (the connection is to be dropped, and forwarding part of a corrupt stream helps no one)
+   * and leaves the decoder failed: every later push throws it again.
+   */
   push(chunk: Buffer): FrontendMessage[] {
+    if (this.#failure !== undefined) throw this.#failure;
+    try {
+      return this.#push(chunk);
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        this.#failure = err;
+        this.#phase = 'failed';
+      }
+      throw err;
+    }
+  }
+
+  #push(chunk: Buffer): FrontendMessage[] {
     const out: FrontendMessage[] = [];
     if (chunk.length === 0) return out;
     this.#checkAcceptingBytes();
