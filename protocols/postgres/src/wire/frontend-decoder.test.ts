@@ -223,6 +223,10 @@ describe('FrontendDecoder limits', () => {
     expect(() => new FrontendDecoder().push(Buffer.from(bytes))).toThrow(pattern);
   });
 
+  it('names a TLS ClientHello sent without an SSLRequest', () => {
+    expect(() => new FrontendDecoder().push(Buffer.from('160301020001', 'hex'))).toThrow(/TLS handshake/);
+  });
+
   it('honours a configured startup limit', () => {
     expect(() => new FrontendDecoder({ maxStartupLength: 16 }).push(startup)).toThrow(/expected 8 to 16/);
   });

@@ -42,6 +42,8 @@ export type FrontendDecoderPhase = 'startup' | 'awaiting-encryption-answer' | 't
 const TYPED_HEADER = 5;
 const STARTUP_HEADER = 4;
 const EMPTY = Buffer.alloc(0);
+/** First byte of a TLS record carrying a handshake, sent by clients using sslnegotiation=direct. */
+const TLS_HANDSHAKE = 0x16;
 /** First allocation for a partial message; grows geometrically up to the message's length. */
 const MIN_TAIL_CAPACITY = 256;
 
@@ -196,6 +198,11 @@ export class FrontendDecoder {
     if (available < STARTUP_HEADER) return -1;
     const len = buf.readInt32BE(offset);
     if (len < 8 || len > this.#maxStartup) {
+      if (buf[offset] === TLS_HANDSHAKE) {
+        throw new ProtocolError(
+          'received a TLS handshake where a startup packet was expected (direct SSL negotiation is not enabled here)',
+        );
+      }
       throw new ProtocolError(`invalid startup packet length ${len} (expected 8 to ${this.#maxStartup})`, {
         details: { length: len },
       });

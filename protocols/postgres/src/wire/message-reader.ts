@@ -105,16 +105,18 @@ export class MessageReader {
 
   #decode(start: number, end: number, what: string): string {
     const buf = this.#buf;
-    // Most names and many statements are ASCII; checking that inline is cheaper than isUtf8 on short
-    // strings, and ASCII is valid UTF-8.
-    let ascii = true;
-    for (let i = start; i < end; i++) {
-      if (buf[i]! >= 0x80) {
-        ascii = false;
-        break;
+    // Most names and short statements are ASCII; checking that inline beats a native isUtf8 call on
+    // short strings. Longer strings go straight to the native check.
+    if (end - start <= 64) {
+      let ascii = true;
+      for (let i = start; i < end; i++) {
+        if (buf[i]! >= 0x80) {
+          ascii = false;
+          break;
+        }
       }
+      if (ascii) return buf.toString('latin1', start, end);
     }
-    if (ascii) return buf.toString('latin1', start, end);
     if (this.#validateUtf8 && !isUtf8(buf.subarray(start, end))) this.fail(`${what} is not valid UTF-8`);
     return buf.toString('utf8', start, end);
   }

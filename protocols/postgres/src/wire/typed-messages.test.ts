@@ -11,6 +11,7 @@ const typedExamples: FrontendMessageInput[] = [
   { type: 'Query', query: 'select 1' },
   { type: 'Query', query: '' },
   { type: 'Query', query: "select 'héllo ✓ 𝄞'" },
+  { type: 'Query', query: `select '${'x'.repeat(100)}', '${'ü'.repeat(100)}'` },
   { type: 'Parse', statement: '', query: 'select $1::int', paramTypes: [] },
   { type: 'Parse', statement: 's1', query: 'select $1, $2', paramTypes: [23, 0xffffffff] },
   {
