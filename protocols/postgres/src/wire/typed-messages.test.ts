@@ -72,7 +72,7 @@ describe('typed frontend messages', () => {
   });
 
   it('hands out views of the pushed chunk, not copies', () => {
-    const bytes = encodeFrontendMessage(typedExamples[5]!);
+    const bytes = encodeFrontendMessage(typedExamples.find((m) => m.type === 'Bind')!);
     const [m] = new FrontendDecoder({ phase: 'typed' }).push(bytes);
     expect(m!.raw.buffer).toBe(bytes.buffer);
     if (m?.type !== 'Bind') throw new Error('expected Bind');
