@@ -1,7 +1,8 @@
 /**
- * The API server's own table (k8s.io/apiserver/pkg/endpoints/request/requestinfo_test.go:
- * TestGetAPIRequestInfo, TestGetNonAPIRequestInfo, TestSelectorParsing), with the Go test's
- * expectations. Where the gateway refuses instead of classifying, the case says so and why.
+ * The API server's own table, with the Go test's expectations: TestGetAPIRequestInfo and
+ * TestGetNonAPIRequestInfo from k8s.io/apiserver/pkg/endpoints/request/requestinfo_test.go
+ * (TestSelectorParsing is in request-info-selectors.test.ts). Where the gateway refuses instead of
+ * classifying, the case says so and why.
  */
 import { ProtocolError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
@@ -359,115 +360,5 @@ describe('TestGetNonAPIRequestInfo', () => {
 
   it('"empty": Go classifies the empty path as non-resource; it is no request target, so it is refused', () => {
     expect(() => parse('GET', '')).toThrow(ProtocolError);
-  });
-});
-
-describe('TestSelectorParsing', () => {
-  it.each([
-    ['no selector', 'GET', '/apis/group/version/resource', '', 'list', '', ''],
-    [
-      'metadata.name selector',
-      'GET',
-      '/apis/group/version/resource?fieldSelector=metadata.name=name1',
-      'name1',
-      'list',
-      'metadata.name=name1',
-      '',
-    ],
-    [
-      'metadata.name selector with watch',
-      'GET',
-      '/apis/group/version/resource?watch=true&fieldSelector=metadata.name=name1',
-      'name1',
-      'watch',
-      'metadata.name=name1',
-      '',
-    ],
-    [
-      'random selector',
-      'GET',
-      '/apis/group/version/resource?fieldSelector=foo=bar&labelSelector=baz=qux',
-      '',
-      'list',
-      'foo=bar',
-      'baz=qux',
-    ],
-    [
-      'invalid selector with metadata.name',
-      'GET',
-      '/apis/group/version/resource?fieldSelector=metadata.name=name1,foo',
-      '',
-      'list',
-      'metadata.name=name1,foo',
-      '',
-    ],
-    [
-      'invalid selector with metadata.name with watch',
-      'GET',
-      '/apis/group/version/resource?fieldSelector=metadata.name=name1,foo&watch=true',
-      '',
-      'watch',
-      'metadata.name=name1,foo',
-      '',
-    ],
-    [
-      'invalid selector with metadata.name with watch false',
-      'GET',
-      '/apis/group/version/resource?fieldSelector=metadata.name=name1,foo&watch=false',
-      '',
-      'list',
-      'metadata.name=name1,foo',
-      '',
-    ],
-    [
-      'selector on deletecollection is honored',
-      'DELETE',
-      '/apis/group/version/resource?fieldSelector=foo=bar&labelSelector=baz=qux',
-      '',
-      'deletecollection',
-      'foo=bar',
-      'baz=qux',
-    ],
-    [
-      'selector on other verb is ignored',
-      'GET',
-      '/apis/group/version/resource/name?fieldSelector=foo=bar&labelSelector=foo=bar',
-      'name',
-      'get',
-      '',
-      '',
-    ],
-    [
-      'selector on deprecated root type watch is not parsed',
-      'GET',
-      '/apis/group/version/watch/resource?fieldSelector=metadata.name=foo&labelSelector=foo=bar',
-      '',
-      'watch',
-      '',
-      '',
-    ],
-    [
-      'selector on deprecated root item watch is not parsed',
-      'GET',
-      '/apis/group/version/watch/resource/name?fieldSelector=metadata.name=foo&labelSelector=foo=bar',
-      'name',
-      'watch',
-      '',
-      '',
-    ],
-  ])('%s', (_name, method, url, name, verb, fieldSelector, labelSelector) => {
-    const info = parse(method, url);
-    if (!info.isResourceRequest) throw new Error('expected a resource request');
-    expect(info.name ?? '').toBe(name);
-    expect(info.verb).toBe(verb);
-    expect(info.fieldSelector ?? '').toBe(fieldSelector);
-    expect(info.labelSelector ?? '').toBe(labelSelector);
-  });
-
-  it('"selector on repeated param matches parsed param": the server reads the first, so it is refused', () => {
-    const url =
-      '/apis/group/version/resource?fieldSelector=metadata.name=foo&fieldSelector=metadata.name=bar' +
-      '&labelSelector=foo=bar&labelSelector=foo=baz';
-    expect(() => parse('GET', url)).toThrow(/"fieldSelector" given more than once/);
   });
 });
