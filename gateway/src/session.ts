@@ -15,6 +15,7 @@ import {
   type Logger,
   LogWriteError,
   type Masker,
+  type OutputStream,
   PolicyDeniedError,
   type PolicyEngine,
   type SessionInfo,
@@ -54,6 +55,8 @@ export class Session implements GatewaySession {
   #identity: Identity | undefined;
   #ended: Promise<void> | undefined;
   #masker: Masker | undefined;
+  #output: { stream: OutputStream; chunks: Buffer[]; size: number; t: number } | undefined;
+  #outputTimer: NodeJS.Timeout | undefined;
   readonly #deps: SessionDeps;
   readonly #logger: Logger;
 
@@ -205,6 +208,40 @@ export class Session implements GatewaySession {
     });
   }
 
+  output(stream: OutputStream, data: Buffer | string): void {
+    if (this.#ended !== undefined) return;
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (bytes.length === 0) return;
+    const pending = this.#output;
+    // One event per run of the same stream, so that replay keeps the interleaving of input and output.
+    if (pending !== undefined && pending.stream !== stream) this.#flushOutput();
+    const t = this.#deps.clock.now().getTime() - this.info.startedAt.getTime();
+    this.#output ??= { stream, chunks: [], size: 0, t };
+    this.#output.chunks.push(bytes);
+    this.#output.size += bytes.length;
+    if (this.#output.size >= OUTPUT_BATCH_BYTES) this.#flushOutput();
+    else this.#outputTimer ??= setTimeout(() => this.#flushOutput(), OUTPUT_BATCH_MS);
+  }
+
+  #flushOutput(): void {
+    if (this.#outputTimer !== undefined) clearTimeout(this.#outputTimer);
+    this.#outputTimer = undefined;
+    const pending = this.#output;
+    this.#output = undefined;
+    if (pending === undefined) return;
+    const bytes = Buffer.concat(pending.chunks, pending.size);
+    const text = bytes.toString('utf8');
+    // Text when the bytes are valid UTF-8 (replay and search read it as is), base64 otherwise.
+    const exact = Buffer.from(text, 'utf8').equals(bytes);
+    this.#append(EventType.Output, {
+      stream: pending.stream,
+      t: pending.t,
+      ...(exact ? { data: text } : { data: bytes.toString('base64'), encoding: 'base64' }),
+    }).catch(() => {
+      // Reported by #append; the bytes have already been shown, there is nothing left to refuse.
+    });
+  }
+
   masker(): Masker {
     const identity = this.#identity;
     if (identity === undefined) throw new AuthError('masking before authentication');
@@ -213,6 +250,7 @@ export class Session implements GatewaySession {
   }
 
   end(reason: EndReason, detail?: string): Promise<void> {
+    if (this.#ended === undefined) this.#flushOutput();
     this.#ended ??= this.#append(EventType.SessionEnd, {
       reason,
       ...(detail === undefined ? {} : { detail }),
@@ -247,6 +285,9 @@ export class Session implements GatewaySession {
     }
   }
 }
+
+const OUTPUT_BATCH_MS = 50;
+const OUTPUT_BATCH_BYTES = 16 * 1024;
 
 export function denialMessage(ruleId: string | undefined, message: string | undefined): string {
   const text = message ?? 'command not allowed by policy';

@@ -20,6 +20,8 @@ export interface ConnectionSettings {
   readonly options: Readonly<Record<string, unknown>>;
 }
 
+export type OutputStream = 'stdin' | 'stdout' | 'stderr' | 'resize';
+
 export interface CommandTicket {
   /** Sequence number of the command event in the session log. */
   readonly seq: number;
@@ -61,6 +63,11 @@ export interface GatewaySession {
   execute(command: Command, secrets?: readonly string[], signal?: AbortSignal): Promise<CommandTicket>;
   /** Records the outcome of an executed command. Never throws; log failures are reported. */
   result(ticket: CommandTicket, result: CommandResult): void;
+  /**
+   * Records terminal or stream bytes (what the client typed and what it was shown) as `output`
+   * events, batched; never blocks and never throws. `gatehouse replay` plays them back.
+   */
+  output(stream: OutputStream, data: Buffer | string): void;
   /** The masker for this session's identity and connection. */
   masker(): Masker;
   /** Ends the session with a reason; idempotent. */
