@@ -175,8 +175,9 @@ export function parseRequestInfo(input: RequestInfoInput): RequestInfo {
   if (!isResourceName(resource)) refuse('resource is not a resource name');
   if (subresource !== undefined && !isResourceName(subresource)) refuse('subresource is not a resource name');
 
-  // Only proxies carry a path after the object (aggregated APIs may define other connect
-  // subresources); anywhere else extra parts or a trailing slash are hidden from policy.
+  // In the core group only proxies carry a path after the object; aggregated APIs may define
+  // other connect subresources that do (KubeVirt's `portforward/22/tcp`). Anywhere else extra parts
+  // or a trailing slash would reach the server unseen by policy.
   let subpathStart: number | undefined;
   if (verbFromPath && verb === 'proxy') {
     if (parts.length >= 2) subpathStart = 2;
@@ -192,11 +193,8 @@ export function parseRequestInfo(input: RequestInfoInput): RequestInfo {
     if (subpath === '' && verb !== 'proxy' && subresource !== 'proxy') subpath = undefined;
   }
 
-  if (subresource !== undefined && POD_STREAM_SUBRESOURCES.has(subresource) && apiGroup === '') {
-    if (resource === 'pods' && method !== 'GET' && method !== 'POST') {
-      refuse(`method ${method} on pods/${subresource}`);
-    }
-  }
+  const podStream = apiGroup === '' && resource === 'pods' && POD_STREAM_SUBRESOURCES.has(subresource ?? '');
+  if (podStream && method !== 'GET' && method !== 'POST') refuse(`method ${method} on pods/${subresource}`);
 
   if (name === undefined && verb === 'get') {
     verb = watchParam === true ? 'watch' : 'list';
