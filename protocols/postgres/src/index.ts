@@ -1,1 +1,2 @@
 export * from './sql/index.js';
+export * as wire from './wire/index.js';
