@@ -1,1 +1,1 @@
-export {};
+export * from './request-info/index.js';
