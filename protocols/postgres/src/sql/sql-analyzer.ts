@@ -211,7 +211,7 @@ function analyzeUncached(text: string, limits: Limits, fromShape?: ShapeLookup):
     const error = position === undefined ? raw.message : `${raw.message} (position ${position})`;
     return { ...parsed, analysis: failure('syntax_error', error, position), cache: true, shareable: false };
   }
-  const facts = factsFromTree(raw.tree);
+  const facts = factsFromTree(raw.tree, { text, parser });
   if (facts.secretSites.length === 0) {
     const analysis = success(facts.statements, text, []);
     return { ...parsed, analysis, cache: true, shareable: !facts.literalDependent };

@@ -20,7 +20,7 @@ import {
   type SqlStatementFacts,
   sqlStatementKind,
 } from '@gatehouse/policy';
-
+import { copyNamesServerFile } from './copy-target.js';
 import {
   isTreeObject,
   qualifiedName,
@@ -29,6 +29,7 @@ import {
   treeList,
   unwrapNode,
 } from './parse-tree.js';
+import type { PgParser } from './pg-parser.js';
 import { pgSettingsRoleSwitch, setConfigRoleSwitch } from './role-switch.js';
 import {
   type ByteRange,
@@ -49,6 +50,7 @@ import {
   walkNode,
   walkSelect,
 } from './tree-walker.js';
+import { offsetMap } from './utf8-offsets.js';
 
 export interface TreeFacts {
   readonly statements: readonly SqlStatementFacts[];
@@ -61,6 +63,13 @@ interface State {
   literalDependent: boolean;
   readonly secretSites: SecretSite[];
   statement: ByteRange;
+  readonly source: Source;
+}
+
+/** The text the tree was parsed from, for the rare fact that the tree does not carry. */
+export interface Source {
+  readonly text: string;
+  readonly parser: PgParser;
 }
 
 /** Statements not yet filled in while their own nested statements are being analysed. */
@@ -69,8 +78,8 @@ type Sink = (SqlStatementFacts | undefined)[];
 /** Relation kinds whose DROP/COMMENT objects name tables or views. */
 const TABLE_OBJECTS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_FOREIGN_TABLE']);
 
-export function factsFromTree(tree: unknown): TreeFacts {
-  const state: State = { literalDependent: false, secretSites: [], statement: { start: 0, end: -1 } };
+export function factsFromTree(tree: unknown, source: Source): TreeFacts {
+  const state: State = { literalDependent: false, secretSites: [], statement: { start: 0, end: -1 }, source };
   const statements: SqlStatementFacts[] = [];
   const root = isTreeObject(tree) ? tree : {};
   for (const raw of treeList(root['stmts'])) {
@@ -80,7 +89,7 @@ export function factsFromTree(tree: unknown): TreeFacts {
     const len = typeof raw['stmt_len'] === 'number' && raw['stmt_len'] > 0 ? raw['stmt_len'] : -1;
     state.statement = { start, end: len < 0 ? -1 : start + len };
     if (node === undefined) {
-      statements.push(finish(sqlStatementKind('unknown'), new Collector(), {}));
+      statements.push(finish(statementKind('unknown', {}), new Collector(), {}));
       continue;
     }
     const sink: Sink = [];
@@ -105,14 +114,14 @@ function analyzeStatement(
 ): Analysed {
   const c = new Collector();
   const w = makeWalk(c, state, sink);
-  let kind = sqlStatementKind(type, body);
+  let kind = statementKind(type, body);
   const extra: { hasWhere?: boolean; analyze?: boolean } = {};
 
   switch (type) {
     case 'SelectStmt': {
       const into = body['intoClause'];
       if (isTreeObject(into)) {
-        kind = sqlStatementKind('CreateTableAsStmt', body);
+        kind = statementKind('CreateTableAsStmt', body);
         c.modifiesData = into['skipData'] !== true;
       }
       walkSelect(body, scope, w);
@@ -135,7 +144,7 @@ function analyzeStatement(
       walkNode(body, scope, w);
       break;
     case 'CopyStmt':
-      walkCopy(body, scope, w);
+      walkCopy(body, scope, w, () => copyNamesServerFile(statementText(state), state.source.parser));
       break;
     case 'ExplainStmt':
       extra.analyze = explainAnalyzes(body['options'], state);
@@ -195,6 +204,25 @@ function analyzeStatement(
   return { facts: finish(kind, c, extra), collector: c };
 }
 
+/**
+ * libpg-query's JSON leaves out fields that hold their default (false, 0, empty list): `ANALYZE t`
+ * is a VacuumStmt without `is_vacuumcmd`. The kind mapping reads such booleans, so they are filled
+ * in before it sees the node.
+ */
+const OMITTED_FALSE: Readonly<Record<string, readonly string[]>> = {
+  VacuumStmt: ['is_vacuumcmd'],
+  GrantStmt: ['is_grant'],
+  GrantRoleStmt: ['is_grant'],
+};
+
+function statementKind(type: string, body: TreeObject): string {
+  const fields = OMITTED_FALSE[type];
+  if (fields === undefined) return sqlStatementKind(type, body);
+  const filled: Record<string, unknown> = { ...body };
+  for (const field of fields) filled[field] ??= false;
+  return sqlStatementKind(type, filled);
+}
+
 function makeWalk(c: Collector, state: State, sink: Sink | null): Walk {
   return {
     c,
@@ -239,7 +267,14 @@ function nestOrWalk(value: unknown, scope: CteScope, w: Walk, runs: boolean): vo
   walkNode(value, scope, w);
 }
 
-function walkCopy(body: TreeObject, scope: CteScope, w: Walk): void {
+function statementText(state: State): string {
+  const { text } = state.source;
+  const map = offsetMap(text);
+  const { start, end } = state.statement;
+  return text.slice(map.fromByte(start), end < 0 ? text.length : map.fromByte(end));
+}
+
+function walkCopy(body: TreeObject, scope: CteScope, w: Walk, namesFile: () => boolean): void {
   const c = w.c;
   const relation = body['relation'];
   if (isTreeObject(relation)) recordTable(relation, w);
@@ -251,7 +286,7 @@ function walkCopy(body: TreeObject, scope: CteScope, w: Walk): void {
   const isFrom = body['is_from'] === true;
   if (isFrom) c.modifiesData = true;
   if (body['is_program'] === true) c.copyProgram = true;
-  else if (typeof body['filename'] === 'string') {
+  else if (typeof body['filename'] === 'string' || namesFile()) {
     if (isFrom) c.readsServerFiles = true;
     else c.writesServerFiles = true;
   }
