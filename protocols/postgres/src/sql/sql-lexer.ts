@@ -45,9 +45,31 @@ const GROUP_COST = 5;
 /** Marks a literal in a shape key; NUL never occurs in a query text (the analyzer refuses it). */
 const MARK = '\u0000';
 
-const SEPARATORS = new Set(['and', 'or', 'when', 'then', 'else']);
-const SET_OPERATIONS = new Set(['union', 'intersect', 'except']);
-const KEYWORD_INITIALS = new Set([...'aowteuic'].map((ch) => ch.charCodeAt(0)));
+type Keyword = 'separator' | 'set-operation' | 'case' | 'end';
+
+/** The few words the estimate cares about, by length (compared without allocating). */
+const KEYWORDS: ReadonlyMap<number, readonly (readonly [string, Keyword])[]> = new Map([
+  [2, [['or', 'separator']]],
+  [
+    3,
+    [
+      ['and', 'separator'],
+      ['end', 'end'],
+    ],
+  ],
+  [
+    4,
+    [
+      ['when', 'separator'],
+      ['then', 'separator'],
+      ['else', 'separator'],
+      ['case', 'case'],
+    ],
+  ],
+  [5, [['union', 'set-operation']]],
+  [6, [['except', 'set-operation']]],
+  [9, [['intersect', 'set-operation']]],
+] as const);
 
 interface Group {
   readonly isCase: boolean;
@@ -244,15 +266,23 @@ export function lexSql(text: string): LexedSql {
         g.segment++;
         continue;
       }
-      // Only words that start like a separator, set operation, CASE or END need a look.
-      if (j - i <= 9 && KEYWORD_INITIALS.has(c | 32)) {
-        const word = text.slice(i, j).toLowerCase();
-        if (SEPARATORS.has(word)) endSegment(g);
-        else if (SET_OPERATIONS.has(word)) g.setOps++;
-        else if (word === 'case') groups.push(newGroup(true));
-        else if (word === 'end' && g.isCase) closeGroup();
-        else g.segment++;
-      } else g.segment++;
+      switch (keywordAt(i, j - i)) {
+        case 'separator':
+          endSegment(g);
+          break;
+        case 'set-operation':
+          g.setOps++;
+          break;
+        case 'case':
+          groups.push(newGroup(true));
+          break;
+        case 'end':
+          if (g.isCase) closeGroup();
+          else g.segment++;
+          break;
+        default:
+          g.segment++;
+      }
       i = j;
       continue;
     }
@@ -275,6 +305,18 @@ export function lexSql(text: string): LexedSql {
   endStatement();
   keyParts.push(text.slice(keyFrom));
   return { shapeKey: shapeable ? keyParts.join('') : undefined, literals, comments, nesting };
+
+  function keywordAt(start: number, length: number): Keyword | undefined {
+    const candidates = KEYWORDS.get(length);
+    if (candidates === undefined) return undefined;
+    for (const [word, keyword] of candidates) {
+      let k = 0;
+      // ASCII letters only: `| 32` lower-cases them and leaves no other character equal.
+      while (k < length && (text.charCodeAt(start + k) | 32) === word.charCodeAt(k)) k++;
+      if (k === length) return keyword;
+    }
+    return undefined;
+  }
 
   function lexDollar(start: number): number {
     const d = text.charCodeAt(start + 1);
