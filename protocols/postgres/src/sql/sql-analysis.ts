@@ -34,6 +34,12 @@ export type SqlAnalysis =
       readonly code: SqlAnalysisErrorCode;
       /** The parser's message with its position, or why the text was refused. */
       readonly error: string;
+      /**
+       * The text to log. When the text mentions anything that may carry a credential (PASSWORD,
+       * CONNECTION, dblink…) its string literals are masked here and in `error`, since a text
+       * that does not parse cannot be redacted precisely.
+       */
+      readonly redactedText: string;
       /** 1-based position in characters (code points), as in a PostgreSQL ErrorResponse. */
       readonly position?: number;
     };

@@ -63,6 +63,7 @@ function checkShape(text: string, result: SqlAnalysis): void {
   expect(typeof result.ok).toBe('boolean');
   if (!result.ok) {
     expect(typeof result.error).toBe('string');
+    expect(typeof result.redactedText).toBe('string');
     return;
   }
   expect(Array.isArray(result.statements)).toBe(true);

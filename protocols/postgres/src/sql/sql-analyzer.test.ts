@@ -22,6 +22,7 @@ describe('after initSqlAnalyzer', () => {
         ok: false,
         code: 'syntax_error',
         error: 'syntax error at or near "SELEC" (position 1)',
+        redactedText: 'SELEC 1',
         position: 1,
       });
       const multi = analyzeSql("SELECT 'é😀' FRM t");
@@ -30,6 +31,26 @@ describe('after initSqlAnalyzer', () => {
       expect(analyzeSql("SELECT 'abc")).toMatchObject({ ok: false, code: 'syntax_error' });
       // A no-break space is an identifier character to PostgreSQL, not white space.
       expect(analyzeSql('\u00a0SELECT 1')).toMatchObject({ ok: false, code: 'syntax_error' });
+    });
+
+    it('masks string literals of a failed text that may hold a secret, and does not cache it', () => {
+      const analyzer = createSqlAnalyzer();
+      const unterminated = analyzer.analyze("CREATE ROLE app PASSWORD 'hunter2");
+      expect(unterminated).toMatchObject({
+        ok: false,
+        code: 'syntax_error',
+        redactedText: "CREATE ROLE app PASSWORD '[REDACTED]'",
+      });
+      expect(JSON.stringify(unterminated)).not.toContain('hunter2');
+      const typo = analyzer.analyze("ALTER ROLE app PASSWORD E'hunter\\'2' LOGN");
+      expect(typo).toMatchObject({ ok: false, redactedText: "ALTER ROLE app PASSWORD E'[REDACTED]' LOGN" });
+      expect(JSON.stringify(typo)).not.toContain('hunter');
+      expect(analyzer.stats().exactEntries).toBe(0);
+      expect(analyzer.analyze("SELECT 'abc' FRM t")).toMatchObject({
+        ok: false,
+        redactedText: "SELECT 'abc' FRM t",
+      });
+      expect(analyzer.stats().exactEntries).toBe(1);
     });
 
     it('judges every statement: one bad statement fails the whole text', () => {

@@ -11,6 +11,7 @@
  * memory longer than its statement.
  */
 import type { SqlStatementFacts } from '@gatehouse/policy';
+import { maskFailedText } from './failed-text.js';
 import { LruCache } from './lru-cache.js';
 import { loadPgParser, type PgParser, pgParser } from './pg-parser.js';
 import { redactSecrets } from './redaction.js';
@@ -160,13 +161,17 @@ interface Outcome {
 type ShapeLookup = (lexed: LexedSql, parser: PgParser) => SqlAnalysis | undefined;
 
 function analyzeUncached(text: string, limits: Limits, fromShape?: ShapeLookup): Outcome {
-  const refused = (code: SqlAnalysisErrorCode, error: string, cache = false): Outcome => ({
-    analysis: failure(code, error),
-    parsed: false,
-    cache,
-    shareable: false,
-    shapeKey: undefined,
-  });
+  const refused = (code: SqlAnalysisErrorCode, error: string, cache = false, position?: number): Outcome => {
+    const logged =
+      typeof text === 'string' ? maskFailedText(text, error) : { text: '', error, masked: false };
+    return {
+      analysis: failure(code, logged.error, logged.text, position),
+      parsed: code === 'syntax_error' || code === 'unavailable',
+      cache: cache && !logged.masked,
+      shareable: false,
+      shapeKey: undefined,
+    };
+  };
   if (typeof text !== 'string') return refused('invalid_text', 'the query text is not a string');
   if (
     text.length > limits.maxTextBytes ||
@@ -202,15 +207,13 @@ function analyzeUncached(text: string, limits: Limits, fromShape?: ShapeLookup):
     return { analysis: shared, parsed: false, cache: true, shareable: false, shapeKey: undefined };
   }
   const raw = parser.parse(text);
-  const parsed = { parsed: true, shapeKey: lexed.shapeKey };
   if (!raw.ok) {
-    if (raw.reason === 'unavailable') {
-      return { ...parsed, analysis: failure('unavailable', raw.message), cache: false, shareable: false };
-    }
+    if (raw.reason === 'unavailable') return refused('unavailable', raw.message);
     const position = raw.cursor > 0 ? raw.cursor : undefined;
     const error = position === undefined ? raw.message : `${raw.message} (position ${position})`;
-    return { ...parsed, analysis: failure('syntax_error', error, position), cache: true, shareable: false };
+    return refused('syntax_error', error, true, position);
   }
+  const parsed = { parsed: true, shapeKey: lexed.shapeKey };
   const facts = factsFromTree(raw.tree, { text, parser });
   if (facts.secretSites.length === 0) {
     const analysis = success(facts.statements, text, []);
@@ -234,12 +237,14 @@ function success(
   });
 }
 
-function failure(code: SqlAnalysisErrorCode, error: string, position?: number): SqlAnalysis {
-  return Object.freeze(
-    position === undefined
-      ? { ok: false as const, code, error }
-      : { ok: false as const, code, error, position },
-  );
+function failure(
+  code: SqlAnalysisErrorCode,
+  error: string,
+  redactedText: string,
+  position?: number,
+): SqlAnalysis {
+  const base = { ok: false as const, code, error, redactedText };
+  return Object.freeze(position === undefined ? base : { ...base, position });
 }
 
 function guarded(run: () => SqlAnalysis): SqlAnalysis {
@@ -247,7 +252,8 @@ function guarded(run: () => SqlAnalysis): SqlAnalysis {
     return run();
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    return failure('internal', `the statement could not be analysed: ${reason}`);
+    // Nothing is known about the text here, so none of it is logged.
+    return failure('internal', `the statement could not be analysed: ${reason}`, '');
   }
 }
 
