@@ -9,12 +9,15 @@ export class AnchorWriter {
   readonly #path: string;
   readonly #key: Buffer;
   readonly #durable: boolean;
-  readonly #onResult: (err: unknown) => void;
+  readonly #onResult: (err: unknown, idle: boolean) => void;
   #wanted: { seq: number; hash: string } | undefined;
   #running: Promise<void> | undefined;
 
-  /** `onResult` gets undefined after each successful write, the error after each failed one. */
-  constructor(path: string, key: Buffer, durable: boolean, onResult: (err: unknown) => void) {
+  /**
+   * `onResult` gets undefined after each successful write, the error after each failed one, and
+   * whether no newer head is waiting to be written.
+   */
+  constructor(path: string, key: Buffer, durable: boolean, onResult: (err: unknown, idle: boolean) => void) {
     this.#path = path;
     this.#key = key;
     this.#durable = durable;
@@ -37,9 +40,9 @@ export class AnchorWriter {
         this.#wanted = undefined;
         try {
           await writeAnchorAsync(this.#path, this.#key, next.seq, next.hash, this.#durable);
-          this.#onResult(undefined);
+          this.#onResult(undefined, this.#wanted === undefined);
         } catch (err) {
-          this.#onResult(err);
+          this.#onResult(err, this.#wanted === undefined);
         }
       }
     } finally {

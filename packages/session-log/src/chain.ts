@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { type EventInput, EventType, LogWriteError, type StoredEvent } from '@gatehouse/core';
 import { canonicalJsonOfSorted, type JsonObject, toJsonObject } from './canonical-json.js';
 import { secretRedactor } from './redact.js';
@@ -43,9 +43,8 @@ export function eventHash(
   dataJson: string,
   prevHash: string,
 ): string {
-  return createHash('sha256')
-    .update(chainText(seq, ts, sessionId, type, dataJson, prevHash))
-    .digest('hex');
+  // The one-shot hash costs about half of createHash().update().digest() on short texts.
+  return hash('sha256', chainText(seq, ts, sessionId, type, dataJson, prevHash), 'hex');
 }
 
 /**

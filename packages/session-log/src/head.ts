@@ -63,21 +63,64 @@ export function checkAgainstAnchor(
   if (prev !== anchor.hash) refuse(`event ${anchor.seq} does not match its anchor (the chain was rewritten)`);
   // Events past the anchor are normally the last batch before a crash. Their links are checked so
   // that at least a carelessly appended row is caught before this writer chains onto it.
+  const bad = firstBadLinkAfter(db, anchor.seq, prev);
+  if (bad !== undefined) {
+    refuse(`event ${bad}, after the anchored event ${anchor.seq}, is not a valid link of the chain`);
+  }
+  return { ...head, anchored: true };
+}
+
+/**
+ * Walks the events after `seq` (whose hash is `hash`) and returns the first one that is not the
+ * next valid link of the chain, or undefined when they all are.
+ */
+export function firstBadLinkAfter(db: Database.Database, seq: number, hash: string): number | undefined {
   const tail = db
     .prepare('SELECT seq, ts, session_id, type, data, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq')
     .raw()
-    .iterate(anchor.seq) as IterableIterator<[number, number, string, string, string, string, string]>;
-  let expected = anchor.seq + 1;
-  for (const [seq, ts, sessionId, type, data, prevHash, hash] of tail) {
+    .iterate(seq) as IterableIterator<[number, number, string, string, string, string, string]>;
+  let prev = hash;
+  let expected = seq + 1;
+  for (const [rowSeq, ts, sessionId, type, data, prevHash, rowHash] of tail) {
     if (
-      seq !== expected ||
+      rowSeq !== expected ||
       prevHash !== prev ||
-      eventHash(seq, ts, sessionId, type, data, prevHash) !== hash
+      eventHash(rowSeq, ts, sessionId, type, data, prevHash) !== rowHash
     ) {
-      refuse(`event ${expected}, after the anchored event ${anchor.seq}, is not a valid link of the chain`);
+      return expected;
     }
-    prev = hash;
+    prev = rowHash;
     expected++;
   }
-  return { ...head, anchored: true };
+  return undefined;
+}
+
+/**
+ * The head a restarted writer may chain onto. The database is the truth, but it must be `expected`
+ * (what the main thread saw committed) or a valid extension of it by at most `unconfirmed` events
+ * (batches whose outcome was lost with a writer that stopped, or whose commit failed but reached the
+ * disk). Anything else means another process wrote to the log, and chaining on top would vouch for
+ * events nobody saw.
+ */
+export function adoptHead(
+  db: Database.Database,
+  path: string,
+  expected: { readonly seq: number; readonly hash: string },
+  unconfirmed: number,
+): Omit<Head, 'anchored'> {
+  const head = readHead(db);
+  if (head.seq === expected.seq && head.hash === expected.hash) return head;
+  if (head.seq > expected.seq && head.seq <= expected.seq + unconfirmed) {
+    const at =
+      expected.seq === 0
+        ? GENESIS_HASH
+        : (db.prepare('SELECT hash FROM events WHERE seq = ?').pluck().get(expected.seq) as
+            | string
+            | undefined);
+    if (at === expected.hash && firstBadLinkAfter(db, expected.seq, expected.hash) === undefined) return head;
+  }
+  throw new LogWriteError(
+    `session log unavailable: it was changed by another process (expected event ${expected.seq}, found ${head.seq}) (${path})`,
+    { details: { path } },
+  );
 }

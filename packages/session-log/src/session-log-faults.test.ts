@@ -29,26 +29,13 @@ const big = (sessionId: string, n: number) => ({
 });
 
 /**
- * A log whose connection can be switched into a real failing state: SQLite's own max_page_count
+ * A log whose writer thread can be switched into a real failing state: SQLite's own max_page_count
  * (SQLITE_FULL, what a full disk gives) and query_only (SQLITE_READONLY), or a thrown I/O error.
  */
 function faultyLog(path = tempPath(), onError?: (err: LogWriteError) => void) {
-  const state = { fault: 'none' as 'none' | 'full' | 'readonly' | 'ioerr' };
-  const log = openSessionLogWithFaults(
-    { path, ...(onError === undefined ? {} : { onError }) },
-    {
-      beforeBatch: (db) => {
-        db.pragma(
-          `max_page_count = ${state.fault === 'full' ? db.pragma('page_count', { simple: true }) : 1073741823}`,
-        );
-        db.pragma(`query_only = ${state.fault === 'readonly' ? 1 : 0}`);
-        if (state.fault === 'ioerr')
-          throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_WRITE' });
-      },
-    },
-  );
+  const log = openSessionLogWithFaults({ path, ...(onError === undefined ? {} : { onError }) }, {});
   logs.push(log);
-  return { log, state };
+  return log;
 }
 
 describe('when the log cannot be written', () => {
@@ -60,10 +47,10 @@ describe('when the log cannot be written', () => {
     '%s: rejects the whole batch naming the cause, then recovers by itself',
     async (fault, cause) => {
       const errors: LogWriteError[] = [];
-      const { log, state } = faultyLog(undefined, (err) => errors.push(err));
+      const log = faultyLog(undefined, (err) => errors.push(err));
       const first = await log.append(big('s', 0));
 
-      state.fault = fault;
+      log.injectFault({ kind: fault });
       const results = await Promise.allSettled([1, 2, 3].map((n) => log.append(big('s', n))));
       const message = `session log unavailable: ${cause} (${log.path})`;
       for (const r of results) {
@@ -78,7 +65,7 @@ describe('when the log cannot be written', () => {
       // Retried appends keep failing while the cause lasts.
       await expect(log.append(big('s', 4))).rejects.toThrow(message);
 
-      state.fault = 'none';
+      log.injectFault({ kind: 'none' });
       const next = await log.append(big('s', 5));
       // Nothing of the failed batches reached the chain.
       expect(next.seq).toBe(2);
@@ -90,7 +77,7 @@ describe('when the log cannot be written', () => {
   );
 
   it('refuses to chain onto events another process wrote', async () => {
-    const { log } = faultyLog();
+    const log = faultyLog();
     const first = await log.append(big('s', 0));
     const other = new Database(log.path);
     const data = '{"by":"someone else"}';

@@ -118,10 +118,7 @@ describe('append', () => {
 
   it('commits concurrent appends together, in call order, with contiguous sequence numbers', async () => {
     const batches: number[] = [];
-    const log = openSessionLogWithFaults(
-      { path: tempPath() },
-      { beforeBatch: (_db, size) => batches.push(size) },
-    );
+    const log = openSessionLogWithFaults({ path: tempPath() }, { onBatch: (size) => batches.push(size) });
     logs.push(log);
     const stored = await Promise.all(
       Array.from({ length: 100 }, (_, i) => log.append(command(`s${i % 7}`, `q${i}`))),
@@ -136,7 +133,7 @@ describe('append', () => {
     const batches: number[] = [];
     const log = openSessionLogWithFaults(
       { path: tempPath(), maxBatch: 10 },
-      { beforeBatch: (_db, size) => batches.push(size) },
+      { onBatch: (size) => batches.push(size) },
     );
     logs.push(log);
     const stored = await Promise.all(Array.from({ length: 35 }, (_, i) => log.append(command('s', `q${i}`))));
