@@ -156,7 +156,11 @@ export function sqlStatementKind(nodeType: string, node?: unknown): string {
     case 'GrantRoleStmt':
       return body['is_grant'] === true ? 'grant_role' : 'revoke_role';
     case 'VacuumStmt':
-      return body['is_vacuumcmd'] === false ? 'analyze' : 'vacuum';
+      // The parser's JSON omits false booleans: ANALYZE arrives without is_vacuumcmd at all.
+      return body['is_vacuumcmd'] === true ? 'vacuum' : 'analyze';
+    case 'SelectStmt':
+      // SELECT … INTO t creates a table; PostgreSQL turns it into CREATE TABLE AS.
+      return body['intoClause'] !== undefined ? 'create_table_as' : 'select';
     case 'VariableSetStmt':
       return variableSetKind(body);
   }
