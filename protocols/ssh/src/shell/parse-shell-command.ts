@@ -1,0 +1,59 @@
+/**
+ * Finds every program a shell command line would run, for policy (`SshCommandAttributes.commands`).
+ *
+ * The parser over-approximates on purpose: every command of every branch, loop, substitution and
+ * nested shell is reported, whether or not it would run this time. When the text does not fully
+ * determine what runs (`eval "$x"`, `$CMD args`, `curl … | sh`, an unterminated quote), the result
+ * is flagged `opaque` with the reasons, and the commands found are still reported.
+ *
+ * Kept literal on purpose, because policy matches globs on the text: parameter expansions (`$HOME`,
+ * `${x:-y}`), command substitutions in arguments (`$(date)`, reported as written, while their inner
+ * commands are reported on their own), globs (`*.log`), brace expansion (`/tmp/{a,b}`) and tildes.
+ * Only in a command name do they make the result opaque, since they hide which program runs.
+ */
+import { Collector } from './collector.js';
+
+export interface ShellParseOptions {
+  /** Shells nested inside shells (`sh -c`, `eval`, piped payloads) followed before giving up. Default 8. */
+  readonly maxDepth?: number;
+  /** Longer input (in UTF-16 code units) is not parsed: the result is opaque with no commands. Default 64 KiB. */
+  readonly maxLength?: number;
+  /**
+   * The line was typed into an interactive shell. A shell started without a command then reads the
+   * terminal, whose lines the gateway judges as they come, so it is not opaque; history expansion
+   * (`!!`, `!rm`) is possible, so it is. Default false (an exec request, whose standard input is
+   * data the client sends).
+   */
+  readonly interactive?: boolean;
+}
+
+export interface ShellParse {
+  /** The argv of every simple command found, each non-empty, in source order, outer before inner. */
+  readonly commands: string[][];
+  /** True when the text does not fully determine which programs run. */
+  readonly opaque: boolean;
+  /** Why the result is opaque; empty when it is not. */
+  readonly reasons: string[];
+}
+
+export const DEFAULT_MAX_DEPTH = 8;
+export const DEFAULT_MAX_LENGTH = 64 * 1024;
+
+function limit(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) ? Math.max(0, Math.floor(value)) : fallback;
+}
+
+export function parseShellCommand(text: string, options: ShellParseOptions = {}): ShellParse {
+  const maxDepth = limit(options.maxDepth, DEFAULT_MAX_DEPTH);
+  const maxLength = limit(options.maxLength, DEFAULT_MAX_LENGTH);
+  if (text.length > maxLength) {
+    return {
+      commands: [],
+      opaque: true,
+      reasons: [`the command line is longer than ${maxLength} characters`],
+    };
+  }
+  const collector = new Collector({ maxDepth, maxLength, interactive: options.interactive === true });
+  collector.parseText(text, { depth: 0, stdin: { kind: 'session' }, placeholders: [] });
+  return { commands: collector.commands, opaque: collector.reasons.length > 0, reasons: collector.reasons };
+}
