@@ -95,32 +95,69 @@ export function firstBadLinkAfter(db: Database.Database, seq: number, hash: stri
   return undefined;
 }
 
+/** Events whose commit may or may not have reached the disk, in the order they were handed over. */
+export interface UnconfirmedEvents {
+  readonly ts: readonly number[];
+  readonly sessionIds: readonly string[];
+  readonly types: readonly string[];
+  readonly data: readonly string[];
+}
+
 /**
  * The head a restarted writer may chain onto. The database is the truth, but it must be `expected`
- * (what the main thread saw committed) or a valid extension of it by at most `unconfirmed` events
- * (batches whose outcome was lost with a writer that stopped, or whose commit failed but reached the
- * disk). Anything else means another process wrote to the log, and chaining on top would vouch for
- * events nobody saw.
+ * (what the main thread saw committed), or `expected` followed by the first of the `unconfirmed`
+ * events, chained validly: batches whose answer was lost with a writer that stopped, or whose
+ * commit failed yet reached the disk. Anything else means another process wrote to the log, and
+ * chaining on top would vouch for events nobody saw.
  */
 export function adoptHead(
   db: Database.Database,
   path: string,
   expected: { readonly seq: number; readonly hash: string },
-  unconfirmed: number,
+  unconfirmed: UnconfirmedEvents,
 ): Omit<Head, 'anchored'> {
   const head = readHead(db);
   if (head.seq === expected.seq && head.hash === expected.hash) return head;
-  if (head.seq > expected.seq && head.seq <= expected.seq + unconfirmed) {
+  if (head.seq > expected.seq && head.seq - expected.seq <= unconfirmed.ts.length) {
     const at =
       expected.seq === 0
         ? GENESIS_HASH
         : (db.prepare('SELECT hash FROM events WHERE seq = ?').pluck().get(expected.seq) as
             | string
             | undefined);
-    if (at === expected.hash && firstBadLinkAfter(db, expected.seq, expected.hash) === undefined) return head;
+    if (at === expected.hash && tailIs(db, expected, unconfirmed)) return head;
   }
   throw new LogWriteError(
     `session log unavailable: it was changed by another process (expected event ${expected.seq}, found ${head.seq}) (${path})`,
     { details: { path } },
   );
+}
+
+function tailIs(
+  db: Database.Database,
+  expected: { readonly seq: number; readonly hash: string },
+  events: UnconfirmedEvents,
+): boolean {
+  const tail = db
+    .prepare('SELECT seq, ts, session_id, type, data, prev_hash, hash FROM events WHERE seq > ? ORDER BY seq')
+    .raw()
+    .iterate(expected.seq) as IterableIterator<[number, number, string, string, string, string, string]>;
+  let prev = expected.hash;
+  let i = 0;
+  for (const [seq, ts, sessionId, type, data, prevHash, hash] of tail) {
+    if (
+      seq !== expected.seq + i + 1 ||
+      ts !== events.ts[i] ||
+      sessionId !== events.sessionIds[i] ||
+      type !== events.types[i] ||
+      data !== events.data[i] ||
+      prevHash !== prev ||
+      eventHash(seq, ts, sessionId, type, data, prevHash) !== hash
+    ) {
+      return false;
+    }
+    prev = hash;
+    i++;
+  }
+  return true;
 }

@@ -124,7 +124,7 @@ export function openSessionLogWithFaults(
         synchronous,
         maxBatch,
         expected: { seq: head.seq, hash: head.hash },
-        unconfirmed: 0,
+        unconfirmed: { ts: [], sessionIds: [], types: [], data: [] },
         fault: faults.fault ?? NO_FAULT,
       },
       strict: options.strict ?? true,

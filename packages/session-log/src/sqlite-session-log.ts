@@ -13,7 +13,13 @@ import { type PreparedEvent, prepareEvent, type RedactHook } from './chain.js';
 import { describeCause } from './log-errors.js';
 import { type SessionLogReader, SqliteSessionLogReader } from './reader.js';
 import type { FaultySessionLog } from './session-log.js';
-import { type FromWriter, fromWire, type WriterConfig, type WriterFault } from './writer-protocol.js';
+import {
+  type EventColumns,
+  type FromWriter,
+  fromWire,
+  type WriterConfig,
+  type WriterFault,
+} from './writer-protocol.js';
 import { writerScript } from './writer-script.js';
 
 export interface LogParts {
@@ -46,6 +52,8 @@ interface WriterThread {
 const RESTART_DELAY_MS = 100;
 const MAX_RESTART_DELAY_MS = 5000;
 const HASH_HEX = 64;
+/** Events queued in one turn that are handed over without waiting for the end of the turn. */
+const HANDOVER_CHUNK = 16;
 
 /**
  * The session log's main-thread half. `append` validates, redacts and canonicalises the event right
@@ -70,9 +78,9 @@ export class SqliteSessionLog implements FaultySessionLog {
   /** Handed to the writer, in order, not yet answered; answered ones before #inflightStart. */
   #inflight: Pending[] = [];
   #inflightStart = 0;
-  /** The newest event known to be committed, and how many events since then have an unknown fate. */
+  /** The newest event known to be committed, and the events handed over since whose fate is unknown. */
   #confirmed: { seq: number; hash: string };
-  #unconfirmed = 0;
+  #unconfirmed: PreparedEvent[] = [];
   /** The fault a restarted writer starts with (tests). */
   #fault: WriterFault;
   #anchorBusy = false;
@@ -106,9 +114,15 @@ export class SqliteSessionLog implements FaultySessionLog {
     if (!this.#accepting) return Promise.reject(this.#downError);
     return new Promise<StoredEvent>((resolve, reject) => {
       this.#queue.push({ event: prepared, resolve, reject });
-      // setImmediate rather than a microtask: appends triggered by I/O in the same loop turn (many
-      // sockets' data) join the message.
-      this.#scheduled ??= setImmediate(() => this.#handOver());
+      if (this.#queue.length >= HANDOVER_CHUNK) {
+        // The writer starts inserting while the rest of this turn's events are prepared; they join
+        // its open transaction.
+        this.#handOver();
+      } else {
+        // setImmediate rather than a microtask: appends triggered by I/O in the same loop turn (many
+        // sockets' data) join the message.
+        this.#scheduled ??= setImmediate(() => this.#handOver());
+      }
     });
   }
 
@@ -178,21 +192,13 @@ export class SqliteSessionLog implements FaultySessionLog {
     const thread = this.#thread;
     if (queue.length === 0 || thread === undefined) return;
     this.#queue = [];
-    const n = queue.length;
-    const ts: number[] = new Array(n);
-    const sessionIds: string[] = new Array(n);
-    const types: string[] = new Array(n);
-    const data: string[] = new Array(n);
-    for (let i = 0; i < n; i++) {
+    const events: PreparedEvent[] = new Array(queue.length);
+    for (let i = 0; i < queue.length; i++) {
       const pending = queue[i] as Pending;
-      const e = pending.event;
-      ts[i] = e.ts;
-      sessionIds[i] = e.sessionId;
-      types[i] = e.type;
-      data[i] = e.dataJson;
+      events[i] = pending.event;
       this.#inflight.push(pending);
     }
-    thread.worker.postMessage({ kind: 'events', ts, sessionIds, types, data });
+    thread.worker.postMessage({ kind: 'events', ...columns(events) });
     this.#updateRef();
   }
 
@@ -200,7 +206,7 @@ export class SqliteSessionLog implements FaultySessionLog {
     const config: WriterConfig = {
       ...this.#p.writer,
       expected: { ...this.#confirmed },
-      unconfirmed: this.#unconfirmed,
+      unconfirmed: columns(this.#unconfirmed),
       fault: this.#fault,
     };
     const script = writerScript();
@@ -236,7 +242,7 @@ export class SqliteSessionLog implements FaultySessionLog {
     switch (message.kind) {
       case 'ready':
         this.#confirmed = { ...message.head };
-        this.#unconfirmed = 0;
+        this.#unconfirmed = [];
         this.#restarts = 0;
         this.#accepting = true;
         this.#downError = undefined;
@@ -246,8 +252,9 @@ export class SqliteSessionLog implements FaultySessionLog {
         break;
       case 'failed': {
         const error = fromWire(message.error);
-        for (const pending of this.#takeInflight(message.count)) pending.reject(error);
-        this.#unconfirmed += message.count;
+        const batch = this.#takeInflight(message.count);
+        for (const pending of batch) this.#unconfirmed.push(pending.event);
+        for (const pending of batch) pending.reject(error);
         this.#commitError = error.message;
         this.#p.onBatch?.(message.count);
         this.#report(error);
@@ -296,7 +303,7 @@ export class SqliteSessionLog implements FaultySessionLog {
       prev = hash;
     }
     this.#confirmed = { seq: firstSeq + count - 1, hash: prev };
-    this.#unconfirmed = 0;
+    this.#unconfirmed = [];
     this.#commitError = undefined;
     this.#lastCommitAt = this.#p.clock.now().getTime();
     this.#anchorBusy = true;
@@ -334,7 +341,9 @@ export class SqliteSessionLog implements FaultySessionLog {
         ...(thread.error === undefined ? {} : { cause: thread.error }),
         details: { path: this.path, exitCode: code },
       });
-    this.#unconfirmed += this.#inflight.length - this.#inflightStart;
+    for (let i = this.#inflightStart; i < this.#inflight.length; i++) {
+      this.#unconfirmed.push((this.#inflight[i] as Pending).event);
+    }
     this.#accepting = false;
     const repeated = this.#downError?.message === error.message;
     this.#downError = error;
@@ -401,4 +410,20 @@ export class SqliteSessionLog implements FaultySessionLog {
       // A failing error callback must not take the log down with it.
     }
   }
+}
+
+function columns(events: readonly PreparedEvent[]): EventColumns {
+  const n = events.length;
+  const ts: number[] = new Array(n);
+  const sessionIds: string[] = new Array(n);
+  const types: string[] = new Array(n);
+  const data: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const e = events[i] as PreparedEvent;
+    ts[i] = e.ts;
+    sessionIds[i] = e.sessionId;
+    types[i] = e.type;
+    data[i] = e.dataJson;
+  }
+  return { ts, sessionIds, types, data };
 }

@@ -17,9 +17,9 @@ export interface WriterConfig {
   readonly expected: { readonly seq: number; readonly hash: string };
   /**
    * Events handed to an earlier writer whose outcome is unknown (it stopped, or their batch failed
-   * but may have reached the disk). The database may hold up to this many links past `expected`.
+   * but may have reached the disk), in order. The database may hold the first of them past `expected`.
    */
-  readonly unconfirmed: number;
+  readonly unconfirmed: EventColumns;
   readonly fault: WriterFault;
 }
 

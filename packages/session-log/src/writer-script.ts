@@ -25,7 +25,7 @@ export function writerScript(): WriterScript {
       `the writer thread's script ${fileURLToPath(script)} is missing; build it with \`pnpm exec tsc -b packages/session-log\``,
     );
   }
-  if (!warned) warnIfStale(new URL('.', here), new URL('../dist/', here));
+  if (!warned) warnIfStale(new URL('.', here), new URL('../tsconfig.tsbuildinfo', here));
   return { url: script, execArgv: withoutConditions(process.execArgv) };
 }
 
@@ -39,16 +39,21 @@ function withoutConditions(args: readonly string[]): string[] {
   return out;
 }
 
-/** A source newer than its compiled file means the writer thread runs code other than what was edited. */
-function warnIfStale(src: URL, dist: URL): void {
-  const stale = readdirSync(src).filter((name) => {
-    if (!name.endsWith('.ts') || name.endsWith('.test.ts')) return false;
-    const compiled = new URL(name.replace(/\.ts$/, '.js'), dist);
-    return !existsSync(compiled) || statSync(new URL(name, src)).mtimeMs > statSync(compiled).mtimeMs;
-  });
+/**
+ * A source edited after the last build means the writer thread runs other code than what was
+ * edited. The build info is what to compare with: the compiler rewrites it on every build that
+ * looked at changed sources, but leaves outputs whose text did not change alone.
+ */
+function warnIfStale(src: URL, buildInfo: URL): void {
+  if (!existsSync(buildInfo)) return;
+  const built = statSync(buildInfo).mtimeMs;
+  const stale = readdirSync(src).filter(
+    (name) =>
+      name.endsWith('.ts') && !name.endsWith('.test.ts') && statSync(new URL(name, src)).mtimeMs > built,
+  );
   if (stale.length === 0) return;
   warned = true;
   process.emitWarning(
-    `session log writer thread runs ${fileURLToPath(dist)}, older than ${stale.join(', ')}; rebuild with \`pnpm exec tsc -b packages/session-log\``,
+    `the session log writer thread runs the last build, older than ${stale.join(', ')}; rebuild with \`pnpm exec tsc -b packages/session-log\``,
   );
 }

@@ -2,7 +2,7 @@
  * Entry point of the session log's writer thread (see writer.ts). Started by session-log.ts with a
  * WriterConfig as workerData; not imported by anything else.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { BatchWriter } from './writer.js';
 import type { FromWriter, ToWriter, WriterConfig } from './writer-protocol.js';
 
@@ -12,6 +12,7 @@ if (port === null) throw new Error('writer-worker.js runs as a worker thread onl
 const writer = new BatchWriter(
   workerData as WriterConfig,
   (message: FromWriter) => port.postMessage(message),
+  () => receiveMessageOnPort(port)?.message as ToWriter | undefined,
   () => port.close(),
 );
 if (writer.open()) {

@@ -51,9 +51,10 @@ type Entry =
 export class BatchWriter {
   readonly #config: WriterConfig;
   readonly #post: (message: FromWriter) => void;
+  readonly #pull: () => ToWriter | undefined;
   readonly #onClosed: () => void;
   #db: Database.Database | undefined;
-  #writeBatch: ((slices: readonly Slice[]) => string) | undefined;
+  #writeBatch: ((first: Slice) => string) | undefined;
   #indexTail: (() => void) | undefined;
   #anchor: AnchorWriter | undefined;
   #anchorFailed = false;
@@ -68,11 +69,22 @@ export class BatchWriter {
   #fault: WriterFault;
   #faultsUsed: boolean;
   #closing = false;
+  /** Events taken from the queue for the batch being written. */
+  #taken = 0;
 
-  /** `onClosed` runs once the database is closed and `closed` was posted. */
-  constructor(config: WriterConfig, post: (message: FromWriter) => void, onClosed: () => void) {
+  /**
+   * `pull` returns a message that arrived and was not delivered yet, without waiting; `onClosed`
+   * runs once the database is closed and `closed` was posted.
+   */
+  constructor(
+    config: WriterConfig,
+    post: (message: FromWriter) => void,
+    pull: () => ToWriter | undefined,
+    onClosed: () => void,
+  ) {
     this.#config = config;
     this.#post = post;
+    this.#pull = pull;
     this.#onClosed = onClosed;
     this.#fault = config.fault;
     this.#faultsUsed = config.fault.kind !== 'none';
@@ -107,6 +119,13 @@ export class BatchWriter {
 
   receive(message: ToWriter): void {
     if (this.#closing) return;
+    this.#enqueue(message);
+    // setImmediate rather than working right away: every message that arrived while the last batch
+    // was committing is delivered first and joins the next batch.
+    this.#scheduled ??= setImmediate(() => this.#work());
+  }
+
+  #enqueue(message: ToWriter): void {
     switch (message.kind) {
       case 'events':
         this.#queue.push({ kind: 'events', events: message, pos: 0 });
@@ -118,21 +137,22 @@ export class BatchWriter {
         this.#queue.push({ kind: 'close' });
         break;
     }
-    // setImmediate rather than working right away: every message that arrived while the last batch
-    // was committing is delivered first and joins the next batch.
-    this.#scheduled ??= setImmediate(() => this.#work());
   }
 
   #prepare(db: Database.Database): void {
     const insert = db.prepare(INSERT_SQL);
     const index = indexStatements(db);
-    const tx = db.transaction((slices: readonly Slice[]): string => {
+    const tx = db.transaction((first: Slice): string => {
+      const max = this.#config.maxBatch;
       let seq = this.#headSeq;
       let prev = this.#headHash;
       let hashes = '';
-      for (const { events, from, to } of slices) {
-        const { ts, sessionIds, types, data } = events;
-        for (let i = from; i < to; i++) {
+      // Events that arrive while this batch is being inserted join it: the commit, the slow part,
+      // comes once nothing more is waiting. This also lets the main thread hand events over in
+      // chunks as it prepares them, without each chunk becoming a commit of its own.
+      for (let slice: Slice | undefined = first; slice !== undefined; slice = this.#take(max - this.#taken)) {
+        const { ts, sessionIds, types, data } = slice.events;
+        for (let i = slice.from; i < slice.to; i++) {
           const t = ts[i] as number;
           const sessionId = sessionIds[i] as string;
           const type = types[i] as string;
@@ -152,9 +172,9 @@ export class BatchWriter {
       this.#attempted = { seq, hash: prev, indexedUpto };
       return hashes;
     });
-    this.#writeBatch = (slices) => {
+    this.#writeBatch = (first) => {
       if (this.#faultsUsed) this.#applyFault(db);
-      return tx.immediate(slices);
+      return tx.immediate(first);
     };
     this.#indexTail = db
       .transaction(() => {
@@ -187,24 +207,36 @@ export class BatchWriter {
     if (this.#queue.length > 0) this.#scheduled = setImmediate(() => this.#work());
   }
 
-  /** Commits up to maxBatch events from the front of the queue, stopping at the next control message. */
-  #commitNext(): void {
-    const slices: Slice[] = [];
-    let count = 0;
-    while (count < this.#config.maxBatch) {
+  /**
+   * Takes up to `room` events from the front of the queue, pulling messages that have arrived
+   * meanwhile when it is empty; stops at a control message, which applies after this batch.
+   */
+  #take(room: number): Slice | undefined {
+    if (room <= 0) return undefined;
+    for (;;) {
       const entry = this.#queue[0];
-      if (entry?.kind !== 'events') break;
-      const available = entry.events.ts.length - entry.pos;
-      const take = Math.min(available, this.#config.maxBatch - count);
-      slices.push({ events: entry.events, from: entry.pos, to: entry.pos + take });
-      count += take;
-      entry.pos += take;
-      if (entry.pos === entry.events.ts.length) this.#queue.shift();
+      if (entry === undefined) {
+        const message = this.#pull();
+        if (message === undefined) return undefined;
+        this.#enqueue(message);
+        continue;
+      }
+      if (entry.kind !== 'events') return undefined;
+      const from = entry.pos;
+      const to = Math.min(entry.events.ts.length, from + room);
+      entry.pos = to;
+      if (to === entry.events.ts.length) this.#queue.shift();
+      this.#taken += to - from;
+      return { events: entry.events, from, to };
     }
-    if (count === 0) return;
+  }
 
-    const fault = this.#fault.kind;
-    if (fault === 'crash-before-commit') throw new Error('simulated writer crash before a commit');
+  /** Commits up to maxBatch events from the front of the queue. */
+  #commitNext(): void {
+    if (this.#fault.kind === 'crash-before-commit') throw new Error('simulated writer crash before a commit');
+    this.#taken = 0;
+    const first = this.#take(this.#config.maxBatch);
+    if (first === undefined) return;
     let firstSeq: number;
     let prevHash: string;
     let hashes: string;
@@ -212,13 +244,15 @@ export class BatchWriter {
       if (this.#mustResync) this.#resync();
       firstSeq = this.#headSeq + 1;
       prevHash = this.#headHash;
-      hashes = (this.#writeBatch as (slices: readonly Slice[]) => string)(slices);
+      hashes = (this.#writeBatch as (first: Slice) => string)(first);
     } catch (err) {
       this.#mustResync = true;
-      this.#post({ kind: 'failed', count, error: toWire(asLogError(this.#config.path, err)) });
+      const error = toWire(asLogError(this.#config.path, err));
+      this.#post({ kind: 'failed', count: this.#taken, error });
       return;
     }
-    if (fault === 'crash-after-commit') throw new Error('simulated writer crash after a commit');
+    if (this.#fault.kind === 'crash-after-commit') throw new Error('simulated writer crash after a commit');
+    const count = this.#taken;
     const attempted = this.#attempted as Attempt;
     this.#headSeq = attempted.seq;
     this.#headHash = attempted.hash;
