@@ -5,6 +5,7 @@ import {
   canonicalJsonOfSorted,
   isCanonicalObjectText,
   type JsonValue,
+  toCanonicalObject,
   toJsonObject,
 } from './canonical-json.js';
 
@@ -87,5 +88,34 @@ describe('canonical JSON', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('builds the same tree and text in one pass as toJsonObject does with nothing to rewrite', () => {
+    const odd = {
+      b: 1,
+      10: 'ten',
+      2: [2, { 1: true, 0: undefined }],
+      a: new Date(0),
+      n: -0,
+      big: 5n,
+      f: () => 1,
+    };
+    for (const value of [odd, JSON.parse('{"__proto__":{"x":1},"a":2}')]) {
+      const tree = toJsonObject(value, same);
+      expect(toCanonicalObject(value)).toEqual({ tree, text: canonicalJsonOfSorted(tree) });
+    }
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (value) => {
+        const tree = toJsonObject(value, same);
+        const fast = toCanonicalObject(value);
+        expect(fast.tree).toEqual(tree);
+        expect(fast.text).toBe(canonicalJsonOfSorted(tree));
+      }),
+      { numRuns: 300 },
+    );
+    const loop: Record<string, unknown> = {};
+    loop['self'] = loop;
+    expect(() => toCanonicalObject(loop)).toThrow(/circular/);
+    expect(() => toCanonicalObject([1])).toThrow(/JSON object/);
   });
 });

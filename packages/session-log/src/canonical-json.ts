@@ -20,6 +20,69 @@ export function toJsonObject(value: unknown, mapString: (text: string) => string
 }
 
 /**
+ * toJsonObject with no string rewritten, and its canonical text, in one pass: keys are sorted
+ * before the object is built (no entries array), and whether any key looks like an array index is
+ * noted on the way instead of walking the tree again.
+ */
+export function toCanonicalObject(value: unknown): { readonly tree: JsonObject; readonly text: string } {
+  const state = { indexLike: false };
+  const tree = convertPlain(value, 0, new Set(), state);
+  if (tree === undefined || tree === null || typeof tree !== 'object' || Array.isArray(tree)) {
+    throw new TypeError('event data must be a JSON object');
+  }
+  return { tree, text: state.indexLike ? canonicalJson(tree) : JSON.stringify(tree) };
+}
+
+function convertPlain(
+  value: unknown,
+  depth: number,
+  seen: Set<object>,
+  state: { indexLike: boolean },
+): JsonValue | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? (value === 0 ? 0 : value) : null;
+    case 'bigint':
+      return value.toString();
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+  }
+  if (value === null) return null;
+  const obj = value as { toJSON?: unknown };
+  if (typeof obj.toJSON === 'function') {
+    return convertPlain((obj.toJSON as () => unknown)(), depth, seen, state);
+  }
+  if (depth >= MAX_DEPTH) throw new TypeError(`event data is nested deeper than ${MAX_DEPTH} levels`);
+  if (seen.has(obj)) throw new TypeError('event data contains a circular reference');
+  seen.add(obj);
+  try {
+    if (Array.isArray(value)) {
+      const out: JsonValue[] = new Array(value.length);
+      for (let i = 0; i < value.length; i++) out[i] = convertPlain(value[i], depth + 1, seen, state) ?? null;
+      return out;
+    }
+    // The default sort compares UTF-16 code units, the canonical order.
+    const keys = Object.keys(obj).sort();
+    const out: JsonObject = {};
+    for (const key of keys) {
+      const item = convertPlain((obj as Record<string, unknown>)[key], depth + 1, seen, state);
+      if (item === undefined) continue;
+      const first = key.charCodeAt(0);
+      if (first >= 48 && first <= 57 && INDEX_LIKE.test(key)) state.indexLike = true;
+      setKey(out, key, item);
+    }
+    return out;
+  } finally {
+    seen.delete(obj);
+  }
+}
+
+/**
  * Canonical text of a tree built by toJsonObject. Its keys are already sorted, so V8's native
  * JSON.stringify writes the canonical form — unless a key looks like an array index, which
  * JavaScript always enumerates first, in numeric order.

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { type EventInput, EventType, LogWriteError, type StoredEvent } from '@gatehouse/core';
-import { canonicalJsonOfSorted, type JsonObject, toJsonObject } from './canonical-json.js';
-import { secretRedactor } from './redact.js';
+import { canonicalJsonOfSorted, type JsonObject, toCanonicalObject, toJsonObject } from './canonical-json.js';
+import { secretRedaction } from './redact.js';
 
 /** `prev_hash` of event 1. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -62,14 +62,22 @@ export function prepareEvent(input: EventInput, ts: number, hook: RedactHook | u
     throw new LogWriteError('cannot record event: the clock returned an invalid time');
   }
   let data: JsonObject;
+  let dataJson: string;
   try {
     const hooked = hook === undefined ? input.data : hook(input.data);
-    data = toJsonObject(hooked, secretRedactor(input.secrets));
+    // Most events hold no secret: build the canonical form once, and only when a secret shows up
+    // in its text build it again with every string (value and key) passed through the redactor.
+    ({ tree: data, text: dataJson } = toCanonicalObject(hooked));
+    const secrets = secretRedaction(input.secrets);
+    if (secrets?.mayOccurIn(dataJson)) {
+      data = toJsonObject(hooked, secrets.redact);
+      dataJson = canonicalJsonOfSorted(data);
+    }
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new LogWriteError(`cannot record ${input.type} event: ${why}`, { cause: err });
   }
-  return { ts, sessionId: input.sessionId, type: input.type, data, dataJson: canonicalJsonOfSorted(data) };
+  return { ts, sessionId: input.sessionId, type: input.type, data, dataJson };
 }
 
 /** Links a prepared event to the chain head. */

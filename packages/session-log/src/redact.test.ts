@@ -1,5 +1,8 @@
+import { EventType } from '@gatehouse/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJsonOfSorted, toJsonObject } from './canonical-json.js';
+import { prepareEvent } from './chain.js';
 import { REDACTED, secretRedactor } from './redact.js';
 
 describe('secretRedactor', () => {
@@ -36,5 +39,49 @@ describe('secretRedactor', () => {
       nested: { list: [REDACTED, { [REDACTED]: 1 }] },
       text: `password '${REDACTED}'`,
     });
+  });
+});
+
+describe('prepareEvent with secrets', () => {
+  /** What the event's data must be: every string passed through the redactor. */
+  function slow(data: Record<string, unknown>, secrets: string[]) {
+    const tree = toJsonObject(data, secretRedactor(secrets));
+    return { data: tree, dataJson: canonicalJsonOfSorted(tree) };
+  }
+
+  it('skips rebuilding only when no string holds a secret, whatever JSON escapes', () => {
+    const cases: [Record<string, unknown>, string[]][] = [
+      [{ text: 'nothing here' }, ['s3cret']],
+      [{ text: 'say "hi"' }, ['"hi"']],
+      [{ text: 'a\\b' }, ['a\\b']],
+      [{ text: 'line\nbreak' }, ['\n']],
+      [{ 'k"ey': 1 }, ['k"e']],
+      [{ text: 'x\u2028y' }, ['\u2028']],
+      [{ n: 12345 }, ['234']],
+      [{ list: ['tok', { tok: 'tok' }] }, ['tok']],
+    ];
+    for (const [data, secrets] of cases) {
+      const e = prepareEvent({ sessionId: 's', type: EventType.Note, data, secrets }, 1, undefined);
+      expect({ data: e.data, dataJson: e.dataJson }).toEqual(slow(data, secrets));
+    }
+  });
+
+  it('agrees with redacting every string, for any data and secrets taken from it', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string(), fc.jsonValue()),
+        fc.array(fc.string({ minLength: 1, maxLength: 4 }), { maxLength: 3 }),
+        fc.nat(),
+        (data, extra, pick) => {
+          // Secrets that do occur: pieces of the data's own text.
+          const text = JSON.stringify(data);
+          const start = pick % Math.max(1, text.length);
+          const secrets = [...extra, text.slice(start, start + 1 + (pick % 5))].filter((s) => s !== '');
+          const e = prepareEvent({ sessionId: 's', type: EventType.Note, data, secrets }, 1, undefined);
+          expect({ data: e.data, dataJson: e.dataJson }).toEqual(slow(data, secrets));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

@@ -31,3 +31,33 @@ export function secretRedactor(secrets: readonly string[] | undefined): (text: s
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/** Removes secrets from event data, and tells cheaply whether there can be any to remove. */
+export interface SecretRedaction {
+  readonly redact: (text: string) => string;
+  /**
+   * Whether a secret may occur in the data whose canonical JSON is `json`. When false, no string
+   * of the data (value or key) contains a secret: a secret with no character JSON escapes appears
+   * verbatim in the text of any string holding it. Secrets with such characters always answer true.
+   */
+  readonly mayOccurIn: (json: string) => boolean;
+}
+
+const redactions = new WeakMap<readonly string[], SecretRedaction | undefined>();
+
+/** undefined when there is no secret to remove. */
+export function secretRedaction(secrets: readonly string[] | undefined): SecretRedaction | undefined {
+  if (secrets === undefined || secrets.length === 0) return undefined;
+  if (redactions.has(secrets)) return redactions.get(secrets);
+  const unique = [...new Set(secrets.filter((s) => typeof s === 'string' && s.length > 0))];
+  let redaction: SecretRedaction | undefined;
+  if (unique.length > 0) {
+    const escaped = unique.some((s) => JSON.stringify(s) !== `"${s}"`);
+    redaction = {
+      redact: secretRedactor(secrets),
+      mayOccurIn: escaped ? () => true : (json) => unique.some((s) => json.includes(s)),
+    };
+  }
+  redactions.set(secrets, redaction);
+  return redaction;
+}
