@@ -172,7 +172,8 @@ export class Collector implements Sink {
       return;
     }
     for (const a of command.assignments) {
-      const why = sensitiveVariable(a.name);
+      // `IFS= read -r line` sets IFS for `read` alone; only a lasting IFS changes later splitting.
+      const why = a.name === 'IFS' && command.words.length > 0 ? undefined : sensitiveVariable(a.name);
       if (why !== undefined) this.opaque(why);
     }
     const values = command.words.map(wordValue);

@@ -22,7 +22,10 @@ const ESCAPE = /\\(?:[0-7]{1,3}|x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]
 const ESCAPE_B =
   /\\(?:0[0-7]{0,3}|[1-7][0-7]{0,2}|x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[\s\S])/y;
 
-/** Backslash escapes as printf reads them; `stop` is set when `\c` ends all output. */
+/**
+ * Backslash escapes as printf reads them. In a `%b` argument `\c` ends all output (`stop`); in the
+ * format it is not an escape at all.
+ */
 function printfUnescape(text: string, re: RegExp): { text: string; stop: boolean } {
   let out = '';
   let i = 0;
@@ -33,7 +36,12 @@ function printfUnescape(text: string, re: RegExp): { text: string; stop: boolean
       i++;
       continue;
     }
-    if (text.charAt(i + 1) === 'c') return { text: out, stop: true };
+    if (text.charAt(i + 1) === 'c') {
+      if (re === ESCAPE_B) return { text: out, stop: true };
+      out += '\\c';
+      i += 2;
+      continue;
+    }
     re.lastIndex = i;
     const m = re.exec(text) as RegExpExecArray;
     // `%b` writes `\0NNN`; ANSI-C decoding wants `\NNN`.
@@ -90,19 +98,20 @@ export function printfOutput(format: string, args: readonly string[]): string | 
   }
 }
 
-function echoOutput(args: readonly string[]): string | undefined {
+function echoOutput(args: readonly string[]): string {
   let i = 0;
   let newline = true;
   while (i < args.length && /^-[neE]+$/.test(args[i] as string)) {
-    const flags = args[i] as string;
-    // Whether echo reads backslashes depends on the shell (dash does, bash does not): unknown.
-    if (flags.includes('e')) return undefined;
-    if (flags.includes('n')) newline = false;
+    if ((args[i] as string).includes('n')) newline = false;
     i++;
   }
-  const rest = args.slice(i);
-  if (rest.some((a) => a.includes('\\'))) return undefined;
-  return rest.join(' ') + (newline ? '\n' : '');
+  const raw = args.slice(i).join(' ');
+  const end = newline ? '\n' : '';
+  if (!raw.includes('\\')) return raw + end;
+  // Whether echo reads backslashes depends on the shell and flags (dash always does, bash only
+  // with -e): both readings are returned, one per line, so that either one's commands are found.
+  const decoded = printfUnescape(raw, ESCAPE_B);
+  return `${raw}\n${decoded.text}${decoded.stop ? '' : end}`;
 }
 
 /** The text a here-document or here-string redirect feeds to standard input, if any. */

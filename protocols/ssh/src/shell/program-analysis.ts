@@ -139,6 +139,40 @@ function runWatch(argv: Argv, at: number, ctx: RunContext, sink: Sink): number |
   return undefined;
 }
 
+/** ssh options that take a value (from ssh(1)). */
+const SSH_VALUED = 'BbcDEeFIiJLlmOopQRSWw';
+
+/**
+ * `ssh [options] host command…` runs the command on another host, through that host's shell. It is
+ * not this host's program, but it is a program the session runs, so policy sees it too.
+ */
+function runSsh(argv: Argv, at: number, ctx: RunContext, sink: Sink): void {
+  const { values } = argv;
+  let j = at + 1;
+  let host = false;
+  while (j < values.length) {
+    const w = values[j] as string;
+    if (w === '--' && !host) {
+      j++;
+      continue;
+    }
+    if (w.startsWith('-') && w.length > 1 && !host) {
+      j++;
+      // In a cluster, the first letter taking a value takes the rest of the word, or the next word.
+      for (let k = 1; k < w.length; k++) {
+        if (!SSH_VALUED.includes(w.charAt(k))) continue;
+        if (k === w.length - 1) j++;
+        break;
+      }
+      continue;
+    }
+    if (host) break;
+    host = true;
+    j++;
+  }
+  if (j < values.length) sink.payload(values.slice(j).join(' '), literal(argv, j), 'ssh', ctx);
+}
+
 /** The replace strings of `xargs -I R`, `-i`, `-iR`, `--replace[=R]`. */
 function xargsPlaceholders(values: readonly string[], at: number, end: number): string[] {
   const out: string[] = [];
@@ -158,7 +192,8 @@ export function analyzeProgram(argv: Argv, context: RunContext, sink: Sink): voi
   const { values, words } = argv;
   let ctx = context;
   const handled = new Set<number>();
-  let wrapped = false;
+  // Set when a handler below already read the rest of argv as command text or commands.
+  let consumed = false;
   let i = 0;
   while (i < values.length) {
     const value = values[i] as string;
@@ -173,13 +208,19 @@ export function analyzeProgram(argv: Argv, context: RunContext, sink: Sink): voi
     }
     if (isShell(name)) {
       runShell(argv, i, ctx, sink);
+      consumed = true;
       break;
     }
     if (isInterpreter(name)) {
       if (interpreterReadsStdin(values, i)) sink.programInput(name, ctx);
       break;
     }
+    consumed = true;
     if (runBuiltin(name, argv, i, ctx, sink)) break;
+    if (name === 'ssh') {
+      runSsh(argv, i, ctx, sink);
+      break;
+    }
     if (name === 'find') {
       runFind(argv, i, ctx, sink);
       break;
@@ -187,13 +228,12 @@ export function analyzeProgram(argv: Argv, context: RunContext, sink: Sink): voi
     if (name === 'watch') {
       const next = runWatch(argv, i, ctx, sink);
       if (next === undefined) break;
-      wrapped = true;
       i = next;
       continue;
     }
     const spec = Object.hasOwn(WRAPPERS, name) ? WRAPPERS[name] : undefined;
+    consumed = false;
     if (spec === undefined) break;
-    wrapped = true;
     let next: number | undefined;
     for (const u of unwrap(spec, values, i)) {
       if (u.kind === 'command') next = u.index;
@@ -215,9 +255,11 @@ export function analyzeProgram(argv: Argv, context: RunContext, sink: Sink): voi
     }
     i = next;
   }
-  if (!wrapped) return;
-  // Option tables cannot know every wrapper's syntax: a shell with a command string anywhere after
-  // a wrapper has its payload parsed too, at worst adding commands that do not run.
+  // Option tables cannot know every program that runs another (`docker exec c sh -c …`,
+  // `kubectl exec p -- sh -c …`, a wrapper with options we do not know): a shell word followed by a
+  // command string anywhere in argv has that payload parsed too, at worst adding commands that
+  // do not run (`echo sh -c 'rm x'`).
+  if (consumed) return;
   for (let k = 1; k < values.length; k++) {
     if (handled.has(k) || !isShell(basename(values[k] as string))) continue;
     const how = shellInvocation(values, k);

@@ -191,10 +191,14 @@ export function unwrap(spec: WrapperSpec, argv: readonly string[], at: number): 
     }
     if (spec.noRun?.includes(w)) return out;
     const textOption = spec.commandText?.find(
-      (o) => w === o || (o.startsWith('--') && w.startsWith(`${o}=`)),
+      (o) =>
+        w === o ||
+        (o.startsWith('--') && w.startsWith(`${o}=`)) ||
+        // A short-option cluster ending in the letter: `script -qc 'cmd'`, `su -lc 'cmd'`.
+        (o.length === 2 && /^-[A-Za-z]+$/.test(w) && w.endsWith(o.charAt(1))),
     );
     if (textOption !== undefined) {
-      if (w === textOption) {
+      if (!w.startsWith('--') || w === textOption) {
         if (i + 1 < argv.length) out.push({ kind: 'command-text', option: w, index: i + 1, skip: 0 });
         i += 2;
       } else {

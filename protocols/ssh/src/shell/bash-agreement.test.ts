@@ -1,0 +1,101 @@
+/**
+ * Checks the parser against the real bash, where bash is installed. Nothing is ever run but the
+ * `printf` builtin and `bash -n` (parse only), with an empty PATH and a scratch working directory.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseShellCommand } from './parse-shell-command.js';
+
+const BASH = '/bin/bash';
+const haveBash = existsSync(BASH);
+const scratch = haveBash ? mkdtempSync(join(tmpdir(), 'gatehouse-shell-')) : '';
+afterAll(() => {
+  if (scratch !== '') rmSync(scratch, { recursive: true, force: true });
+});
+
+function bash(args: string[]): Buffer {
+  return execFileSync(BASH, ['--norc', '--noprofile', ...args], {
+    cwd: scratch,
+    env: { PATH: '/nonexistent', LANG: 'C.UTF-8' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Words as bash splits and unquotes them, seen through `printf '%s\0'`. */
+function bashWords(words: string): string[] {
+  const out = bash(['-c', `printf '%s\\0' ${words}`]).toString('utf8');
+  return out.split('\0').slice(0, -1);
+}
+
+function bashParses(text: string): boolean {
+  try {
+    bash(['-n', '-c', text]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(!haveBash)('agreement with bash', () => {
+  it.each([
+    "r''m -rf /",
+    '\\rm -rf /',
+    '"rm" -rf /',
+    "$'\\x72m' -rf /",
+    "$'\\162\\155' $'\\u0072m' $'r\\0junk'm",
+    'r\\m x',
+    '\'a b\' "c d" e\\ f \'\' ""',
+    "'it'\\''s' \"a\\\"b\\\\c\\$d\\`e\\xf\"",
+    "'no \\escapes $here'",
+    'a\\\nb "c\\\nd"',
+    "$'a\\nb' $'it\\'s' $\"plain\"",
+    '"$\'not ansi\'"',
+    'x#y',
+    "é 😀 $'\\u00e9'",
+    '-rf --x=y \'a\'"b"c',
+  ])('splits and unquotes words like bash: %j', (words) => {
+    const ours = parseShellCommand(`printf '%s\\0' ${words}`);
+    expect(ours.opaque).toBe(false);
+    expect(ours.commands).toHaveLength(1);
+    expect(ours.commands[0]?.slice(2)).toEqual(bashWords(words));
+  });
+
+  it.each([
+    'a; b && c || d | e |& f &',
+    'if a; then b; elif c; then d; else e; fi',
+    'for x in a b; do c; done',
+    'for ((i=0; i<3; i++)); do a; done',
+    'while a; do b; done < f',
+    'case x in a|b) c;; (d) e;& *) f;;& esac',
+    'f() { a; }; function g { b; }',
+    '[[ -f x && y =~ ^(a|b)$ ]]',
+    '(( i++ )); ((a) )',
+    'echo $(case x in a) b;; esac) $((1+2)) $( (c) )',
+    "cat <<EOF\n$(a)\nEOF\ncat <<-'E'\n\tx\n\tE",
+    'arr=(a b $(c)); declare -a z=(1 2)',
+    'coproc name { a; }',
+    'a &\\\n& b',
+    "echo 'open",
+    'echo "open',
+    'echo $(open',
+    '(a',
+    '{ a',
+    'if a; then b',
+    'a; ) ; b',
+    'fi',
+    'a | ; b',
+    'a &&',
+    '; a',
+    'a (b)',
+    'a >',
+    '{ a }',
+    'case x in a) b',
+  ])('finds syntax errors where bash -n does: %j', (text) => {
+    const ours = parseShellCommand(text);
+    const syntaxOk = !ours.reasons.some((r) => /syntax|unterminated|without/.test(r));
+    expect(syntaxOk).toBe(bashParses(text));
+  });
+});
