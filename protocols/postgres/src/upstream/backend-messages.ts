@@ -1,0 +1,171 @@
+import { ProtocolError } from '@gatehouse/core';
+
+/**
+ * Readers for the few upstream messages the gateway must look into; everything else is relayed as
+ * bytes. Each takes the whole message (type byte and length included) and throws a ProtocolError
+ * on bytes that do not fit.
+ */
+
+export const Backend = {
+  Authentication: 0x52, // R
+  BackendKeyData: 0x4b, // K
+  BindComplete: 0x32, // 2
+  CloseComplete: 0x33, // 3
+  CommandComplete: 0x43, // C
+  CopyBothResponse: 0x57, // W
+  CopyData: 0x64, // d
+  CopyDone: 0x63, // c
+  CopyInResponse: 0x47, // G
+  CopyOutResponse: 0x48, // H
+  DataRow: 0x44, // D
+  EmptyQueryResponse: 0x49, // I
+  ErrorResponse: 0x45, // E
+  FunctionCallResponse: 0x56, // V
+  NegotiateProtocolVersion: 0x76, // v
+  NoData: 0x6e, // n
+  NoticeResponse: 0x4e, // N
+  NotificationResponse: 0x41, // A
+  ParameterDescription: 0x74, // t
+  ParameterStatus: 0x53, // S
+  ParseComplete: 0x31, // 1
+  PortalSuspended: 0x73, // s
+  ReadyForQuery: 0x5a, // Z
+  RowDescription: 0x54, // T
+} as const;
+
+function fail(what: string): never {
+  throw new ProtocolError(`upstream sent a malformed ${what}`);
+}
+
+function cstringAt(raw: Buffer, pos: number, what: string): [string, number] {
+  const nul = raw.indexOf(0, pos);
+  if (nul < 0) fail(what);
+  return [raw.toString('utf8', pos, nul), nul + 1];
+}
+
+/** 'I', 'T' or 'E'. */
+export function readyForQueryStatus(raw: Buffer): 'I' | 'T' | 'E' {
+  const s = raw.length === 6 ? String.fromCharCode(raw[5]!) : '';
+  if (s !== 'I' && s !== 'T' && s !== 'E') fail('ReadyForQuery');
+  return s;
+}
+
+export function commandTag(raw: Buffer): string {
+  return cstringAt(raw, 5, 'CommandComplete')[0];
+}
+
+/** Rows from a command tag: `SELECT 5`, `INSERT 0 5`, `UPDATE 5`, `COPY 5`; undefined when the tag carries none. */
+export function rowsFromTag(tag: string): number | undefined {
+  const space = tag.lastIndexOf(' ');
+  if (space < 0) return undefined;
+  const n = Number(tag.slice(space + 1));
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** Error and notice fields by their one-letter code, in wire order. */
+export type MessageFields = Map<string, string>;
+
+export function readFields(raw: Buffer): MessageFields {
+  const fields: MessageFields = new Map();
+  let pos = 5;
+  while (pos < raw.length) {
+    const letter = raw[pos]!;
+    if (letter === 0) return fields;
+    const [value, next] = cstringAt(raw, pos + 1, 'error or notice field');
+    fields.set(String.fromCharCode(letter), value);
+    pos = next;
+  }
+  fail('error or notice message (no terminator)');
+}
+
+/** Rebuilds an ErrorResponse or NoticeResponse from fields, keeping their order. */
+export function writeFields(code: number, fields: MessageFields): Buffer {
+  let size = 6;
+  const parts: [number, Buffer][] = [];
+  for (const [letter, value] of fields) {
+    const bytes = Buffer.from(value.replaceAll('\0', ''), 'utf8');
+    parts.push([letter.charCodeAt(0), bytes]);
+    size += bytes.length + 2;
+  }
+  const out = Buffer.allocUnsafe(size);
+  out[0] = code;
+  out.writeInt32BE(size - 1, 1);
+  let pos = 5;
+  for (const [letter, bytes] of parts) {
+    out[pos++] = letter;
+    bytes.copy(out, pos);
+    pos += bytes.length;
+    out[pos++] = 0;
+  }
+  out[pos] = 0;
+  return out;
+}
+
+export interface FieldDescription {
+  readonly name: string;
+  readonly tableOid: number;
+  readonly columnAttr: number;
+  readonly typeOid: number;
+  readonly typeSize: number;
+  readonly typeModifier: number;
+  /** 0 text, 1 binary. */
+  readonly format: number;
+}
+
+export function readRowDescription(raw: Buffer): FieldDescription[] {
+  if (raw.length < 7) fail('RowDescription');
+  const count = raw.readUInt16BE(5);
+  const fields = new Array<FieldDescription>(count);
+  let pos = 7;
+  for (let i = 0; i < count; i++) {
+    const [name, next] = cstringAt(raw, pos, 'RowDescription');
+    if (next + 18 > raw.length) fail('RowDescription');
+    fields[i] = {
+      name,
+      tableOid: raw.readUInt32BE(next),
+      columnAttr: raw.readInt16BE(next + 4),
+      typeOid: raw.readUInt32BE(next + 6),
+      typeSize: raw.readInt16BE(next + 10),
+      typeModifier: raw.readInt32BE(next + 12),
+      format: raw.readInt16BE(next + 16),
+    };
+    pos = next + 18;
+  }
+  return fields;
+}
+
+export function readParameterStatus(raw: Buffer): { name: string; value: string } {
+  const [name, next] = cstringAt(raw, 5, 'ParameterStatus');
+  const [value] = cstringAt(raw, next, 'ParameterStatus');
+  return { name, value };
+}
+
+export function readBackendKeyData(raw: Buffer): { processId: number; secretKey: Buffer } {
+  if (raw.length < 13) fail('BackendKeyData');
+  return { processId: raw.readInt32BE(5), secretKey: Buffer.from(raw.subarray(9)) };
+}
+
+/** The overall format of a Copy{In,Out,Both}Response: 0 textual, 1 binary. */
+export function copyFormat(raw: Buffer): number {
+  if (raw.length < 8) fail('copy response');
+  return raw[5]!;
+}
+
+/** An Authentication message: its sub-code and the data after it. */
+export function readAuthentication(raw: Buffer): { code: number; data: Buffer } {
+  if (raw.length < 9) fail('Authentication message');
+  return { code: raw.readInt32BE(5), data: raw.subarray(9) };
+}
+
+/** The mechanism names of AuthenticationSASL. */
+export function readSaslMechanisms(data: Buffer): string[] {
+  const out: string[] = [];
+  let pos = 0;
+  while (pos < data.length && data[pos] !== 0) {
+    const nul = data.indexOf(0, pos);
+    if (nul < 0) fail('AuthenticationSASL');
+    out.push(data.toString('utf8', pos, nul));
+    pos = nul + 1;
+  }
+  return out;
+}
