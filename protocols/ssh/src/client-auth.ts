@@ -119,10 +119,12 @@ export class ClientAuth {
   }
 
   async #keyboard(ctx: KeyboardAuthContext): Promise<void> {
-    let instructions = 'Enter an access token (JWT).';
+    // Quiet on the first round (clients print the title and instructions); reasons on later ones.
+    let title = '';
+    let instructions = '';
     for (;;) {
       const answers = await new Promise<string[] | Error>((resolve) =>
-        ctx.prompt([{ prompt: TOKEN_PROMPT, echo: false }], TITLE, instructions, (a) =>
+        ctx.prompt([{ prompt: TOKEN_PROMPT, echo: false }], title, instructions, (a) =>
           resolve(a as string[] | Error),
         ),
       );
@@ -137,6 +139,7 @@ export class ClientAuth {
         );
         return;
       }
+      title = TITLE;
       instructions = `Authentication failed: ${outcome}. Try again.`;
     }
   }

@@ -1,0 +1,436 @@
+import { type CommandResult, type CommandTicket, toGatewayError } from '@gatehouse/core';
+import type { ClientChannel, PseudoTtyInfo, PseudoTtyOptions, ServerChannel, Session } from 'ssh2';
+import { type ChannelHost, EXIT_DENIED, EXIT_GATEWAY, type LiveChannel } from './channel-host.js';
+import { Outbox, PauseSet, relay } from './channel-io.js';
+import { channelCommand, execCommand, shellLineCommand } from './commands.js';
+import { LineTracker, type SubmittedLine } from './interactive/line-tracker.js';
+import { type LineVerdict, ShellGate } from './interactive/shell-gate.js';
+import { judge, printable } from './judge.js';
+import { SftpRelay } from './sftp/sftp-relay.js';
+import { DEFAULT_MAX_LENGTH, parseShellCommand } from './shell/index.js';
+import type { UpstreamConnection } from './upstream.js';
+
+/** Environment variables a client may set upstream; everything else is refused. */
+const ENV_ALLOWED = /^(LANG|LC_[A-Z]+|TERM)$/;
+const MAX_ENV_VARS = 32;
+const MAX_ENV_VALUE = 1024;
+const FLUSH_TIMEOUT_MS = 2_000;
+
+export interface ExitInfo {
+  readonly code?: number;
+  readonly signal?: string;
+  readonly dump?: boolean;
+  readonly desc?: string;
+}
+
+type Accept = (() => void) | undefined;
+type Reject = (() => void) | undefined;
+
+/**
+ * One `session` channel: collects pty/env requests, then runs exactly one of exec, shell or the
+ * sftp subsystem through policy and relays it to a channel on the upstream connection, passing
+ * window changes, signals and the exit status along.
+ */
+export class SessionChannel implements LiveChannel {
+  readonly #host: ChannelHost;
+  readonly #abort = new AbortController();
+  readonly #signal: AbortSignal;
+  readonly #outbox = new Outbox();
+  readonly #env: Record<string, string> = {};
+  readonly #untrack: () => void;
+  #pty: PseudoTtyInfo | undefined;
+  #kind: 'exec' | 'shell' | 'sftp' | undefined;
+  #stream: ServerChannel | undefined;
+  #upstream: ClientChannel | undefined;
+  #gate: ShellGate | undefined;
+  #sftp: SftpRelay | undefined;
+  #ticket: CommandTicket | undefined;
+  #exit: ExitInfo | undefined;
+  #finished = false;
+
+  constructor(host: ChannelHost, session: Session) {
+    this.#host = host;
+    this.#signal = AbortSignal.any([host.signal, this.#abort.signal]);
+    this.#untrack = host.track(this);
+    session.on('pty', (accept, reject, info) => this.#onPty(accept, reject, info));
+    session.on('window-change', (accept, _reject, info) => {
+      if (this.#pty !== undefined) this.#pty = { ...this.#pty, ...info };
+      this.#record('resize', `${info.cols}x${info.rows}`);
+      try {
+        this.#upstream?.setWindow(info.rows, info.cols, info.height, info.width);
+      } catch {
+        // The upstream channel is closing.
+      }
+      (accept as Accept)?.();
+    });
+    session.on('env', (accept, reject, info) => {
+      const ok =
+        this.#kind === undefined &&
+        ENV_ALLOWED.test(info.key) &&
+        typeof info.val === 'string' &&
+        info.val.length <= MAX_ENV_VALUE &&
+        Object.keys(this.#env).length < MAX_ENV_VARS;
+      if (ok) this.#env[info.key] = info.val;
+      (ok ? (accept as Accept) : (reject as Reject))?.();
+    });
+    session.on('signal', (accept, reject, info) => {
+      const upstream = this.#upstream;
+      if (upstream === undefined) return (reject as Reject)?.();
+      try {
+        upstream.signal(info.name);
+        (accept as Accept)?.();
+      } catch {
+        (reject as Reject)?.();
+      }
+    });
+    session.on('auth-agent', (_accept, reject) => {
+      (reject as Reject)?.();
+      this.#note({ refused: 'agent-forward', reason: 'agent forwarding is not offered by the gateway' });
+    });
+    session.on('x11', (_accept, reject) => {
+      (reject as Reject)?.();
+      this.#note({ refused: 'x11', reason: 'X11 forwarding is not offered by the gateway' });
+    });
+    session.on('exec', (accept, reject, info) => {
+      const stream = this.#start('exec', accept, reject);
+      if (stream !== undefined) this.#run(() => this.#exec(info.command));
+    });
+    session.on('shell', (accept, reject) => {
+      const stream = this.#start('shell', accept, reject);
+      if (stream !== undefined) this.#run(() => this.#shell());
+    });
+    session.on('subsystem', (accept, reject, info) => {
+      if (info.name !== 'sftp') {
+        (reject as Reject)?.();
+        this.#note({ refused: 'subsystem', name: printable(info.name).slice(0, 100) });
+        return;
+      }
+      const stream = this.#start('sftp', accept, reject);
+      if (stream !== undefined) this.#run(() => this.#sftpSubsystem());
+    });
+    session.on('close', () => this.#clientClosed());
+  }
+
+  /** LiveChannel: the connection ends this channel (upstream lost, gateway shutting down). */
+  terminate(message: string): void {
+    if (this.#finished) return;
+    if (this.#stream !== undefined && this.#kind !== 'sftp') this.#stderr(`gatehouse: ${printable(message)}`);
+    void this.#finish({ code: EXIT_GATEWAY }, { status: 'error', summary: message });
+  }
+
+  get #eol(): string {
+    return this.#pty === undefined ? '\n' : '\r\n';
+  }
+
+  #onPty(accept: Accept, reject: Reject, info: PseudoTtyInfo): void {
+    if (this.#kind !== undefined) {
+      reject?.();
+      return;
+    }
+    this.#pty = info;
+    this.#record('resize', `${info.cols}x${info.rows}`);
+    accept?.();
+  }
+
+  #start(
+    kind: 'exec' | 'shell' | 'sftp',
+    accept: () => ServerChannel,
+    reject: Reject,
+  ): ServerChannel | undefined {
+    if (this.#kind !== undefined || this.#finished) {
+      reject?.();
+      return undefined;
+    }
+    this.#kind = kind;
+    // Accepted at once, so that input the client sends while policy decides is buffered (ssh2
+    // drops data for a session whose request is still unanswered) and a refusal can be explained.
+    const stream = accept();
+    if (stream === undefined) return undefined;
+    stream.on('error', () => {});
+    stream.stderr.on('error', () => {});
+    this.#stream = stream;
+    return stream;
+  }
+
+  #run(task: () => Promise<void>): void {
+    task().catch((err: unknown) => {
+      const error = toGatewayError(err);
+      this.#host.ctx.logger.error({ err: error.message }, 'ssh channel failed');
+      this.terminate(`the gateway failed: ${error.message}`);
+    });
+  }
+
+  async #exec(text: string): Promise<void> {
+    const pty = this.#pty !== undefined;
+    if (text.length > DEFAULT_MAX_LENGTH) {
+      this.#note({ refused: 'exec', reason: 'command too long to judge', length: text.length });
+      return this.#refuse(`the command is longer than ${DEFAULT_MAX_LENGTH} characters and cannot be judged`);
+    }
+    // With a pty, what the client types is judged line by line, so a shell reading it is no blind spot.
+    const command = execCommand(text, parseShellCommand(text, { interactive: pty }));
+    const verdict = await judge(this.#host.ctx, command, this.#signal, (message) =>
+      this.#stderr(`gatehouse: held for review: ${printable(message)}; waiting for an approver`),
+    );
+    if (!verdict.ok) {
+      if (verdict.cancelled) return this.#finish(undefined);
+      return this.#refuse(verdict.message);
+    }
+    this.#ticket = verdict.ticket;
+    const upstream = await this.#openUpstream((u) =>
+      u.exec(text, { ...(pty ? { pty: this.#ptyOptions() } : {}), env: { ...this.#env } }),
+    );
+    if (upstream !== undefined) this.#wire(upstream, pty ? 'terminal' : undefined, 'exec');
+  }
+
+  async #shell(): Promise<void> {
+    const verdict = await judge(this.#host.ctx, channelCommand('shell', 'shell'), this.#signal, (message) =>
+      this.#stderr(`gatehouse: held for review: ${printable(message)}; waiting for an approver`),
+    );
+    if (!verdict.ok) {
+      if (verdict.cancelled) return this.#finish(undefined);
+      return this.#refuse(verdict.message);
+    }
+    this.#ticket = verdict.ticket;
+    const pty = this.#pty !== undefined;
+    const upstream = await this.#openUpstream((u) =>
+      u.shell(pty ? this.#ptyOptions() : false, { env: { ...this.#env } }),
+    );
+    if (upstream !== undefined) this.#wire(upstream, pty ? 'terminal' : 'raw', 'shell');
+  }
+
+  async #sftpSubsystem(): Promise<void> {
+    const verdict = await judge(this.#host.ctx, channelCommand('sftp', 'subsystem sftp'), this.#signal);
+    if (!verdict.ok) {
+      if (verdict.cancelled) return this.#finish(undefined);
+      return this.#refuse(verdict.message);
+    }
+    this.#ticket = verdict.ticket;
+    const upstream = await this.#openUpstream((u) => u.subsystem('sftp'));
+    const stream = this.#stream;
+    if (upstream === undefined || stream === undefined) return;
+    this.#upstream = upstream;
+    upstream.on('error', () => {});
+    upstream.stderr.on('error', () => {});
+    relay(upstream.stderr, stream.stderr, this.#outbox);
+    upstream.on('exit', (...args: unknown[]) => {
+      this.#exit = exitInfo(args);
+    });
+    upstream.on('close', () => void this.#finish(this.#exit));
+    this.#sftp = new SftpRelay({
+      ctx: this.#host.ctx,
+      client: stream,
+      upstream,
+      outbox: this.#outbox,
+      signal: this.#signal,
+      fail: (message) => this.terminate(message),
+    });
+    this.#sftp.start();
+  }
+
+  async #openUpstream(
+    open: (upstream: UpstreamConnection) => Promise<ClientChannel>,
+  ): Promise<ClientChannel | undefined> {
+    let channel: ClientChannel;
+    try {
+      channel = await open(await this.#host.upstream());
+    } catch (err) {
+      const message = toGatewayError(err).message;
+      this.#stderr(`gatehouse: ${printable(message)}`);
+      await this.#finish({ code: EXIT_GATEWAY }, { status: 'error', summary: message });
+      return undefined;
+    }
+    if (this.#finished) {
+      channel.on('error', () => {});
+      channel.close();
+      return undefined;
+    }
+    return channel;
+  }
+
+  /** Relays an exec or shell channel; `gateMode` puts the client's input through the line gate. */
+  #wire(upstream: ClientChannel, gateMode: 'terminal' | 'raw' | undefined, channel: 'exec' | 'shell'): void {
+    const stream = this.#stream as ServerChannel;
+    const session = this.#host.ctx.session;
+    this.#upstream = upstream;
+    upstream.on('error', () => {});
+    upstream.stderr.on('error', () => {});
+    relay(upstream, stream, this.#outbox, (chunk) => session.output('stdout', chunk));
+    relay(upstream.stderr, stream.stderr, this.#outbox, (chunk) => session.output('stderr', chunk));
+    upstream.on('exit', (...args: unknown[]) => {
+      this.#exit = exitInfo(args);
+    });
+    upstream.on('close', () => void this.#finish(this.#exit));
+
+    const pauses = new PauseSet(stream);
+    let waitingForDrain = false;
+    const toUpstream = (bytes: Buffer): void => {
+      if (upstream.write(bytes) || waitingForDrain) return;
+      waitingForDrain = true;
+      pauses.set('upstream', true);
+      upstream.once('drain', () => {
+        waitingForDrain = false;
+        pauses.set('upstream', false);
+      });
+    };
+    // Terminal input carries passwords typed at no-echo prompts: recorded only when configured.
+    const recordInput = this.#pty === undefined || this.#host.options.recordTerminalInput;
+    if (gateMode === undefined) {
+      stream.on('data', (chunk: Buffer) => {
+        if (recordInput) session.output('stdin', chunk);
+        toUpstream(chunk);
+      });
+      stream.on('end', () => upstream.end());
+      return;
+    }
+    const maxLineChars = this.#host.options.maxLineChars;
+    const gate = new ShellGate(
+      new LineTracker({ mode: gateMode, maxLineChars }),
+      {
+        forward: toUpstream,
+        notify: (message) => this.#lineNotice(`denied: ${message}`),
+        judge: (line, signal) => this.#judgeLine(line, signal, channel),
+        backpressure: (paused) => pauses.set('gate', paused),
+      },
+      { mode: gateMode, maxLineBytes: maxLineChars * 4 },
+    );
+    this.#gate = gate;
+    stream.on('data', (chunk: Buffer) => {
+      if (recordInput) session.output('stdin', chunk);
+      gate.push(chunk);
+    });
+    stream.on('end', () => {
+      void gate.end().then(() => upstream.end());
+    });
+  }
+
+  async #judgeLine(
+    line: SubmittedLine,
+    signal: AbortSignal,
+    channel: 'exec' | 'shell',
+  ): Promise<LineVerdict> {
+    const max = this.#host.options.maxLineChars;
+    if (line.truncated) {
+      this.#note({ refused: 'shell-line', reason: 'line too long to judge', start: line.text.slice(0, 200) });
+      return { allow: false, message: `the line is longer than ${max} characters and cannot be judged` };
+    }
+    const command = shellLineCommand(line, parseShellCommand(line.text, { interactive: true }), channel);
+    const verdict = await judge(this.#host.ctx, command, AbortSignal.any([signal, this.#signal]), (message) =>
+      this.#lineNotice(`waiting for approval: ${message} (Ctrl-C cancels)`),
+    );
+    if (verdict.ok) return { allow: true };
+    return { allow: false, message: verdict.message, silent: verdict.cancelled };
+  }
+
+  /** A notice to the person at the client, in their terminal when there is one, else on stderr. */
+  #lineNotice(text: string): void {
+    if (this.#pty === undefined) {
+      this.#stderr(`gatehouse: ${printable(text)}`);
+      return;
+    }
+    const line = `\r\n[gatehouse] ${printable(text)}\r\n`;
+    const stream = this.#stream;
+    if (stream === undefined || this.#finished) return;
+    this.#host.ctx.session.output('stdout', line);
+    this.#outbox.write(stream, line);
+  }
+
+  #stderr(text: string): void {
+    const stream = this.#stream;
+    if (stream === undefined || this.#finished) return;
+    const line = `${text}${this.#eol}`;
+    this.#host.ctx.session.output('stderr', line);
+    this.#outbox.write(stream.stderr, line);
+  }
+
+  #refuse(message: string): Promise<void> {
+    this.#stderr(`gatehouse: denied: ${printable(message)}`);
+    return this.#finish({ code: EXIT_DENIED });
+  }
+
+  async #finish(exit: ExitInfo | undefined, override?: CommandResult): Promise<void> {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#gate?.close();
+    this.#sftp?.close();
+    const stream = this.#stream;
+    if (stream !== undefined) {
+      await this.#outbox.flushed(FLUSH_TIMEOUT_MS);
+      sendExit(stream, exit);
+      stream.end();
+    }
+    const upstream = this.#upstream;
+    if (upstream !== undefined) {
+      try {
+        upstream.close();
+      } catch {
+        // Already closed.
+      }
+    }
+    if (this.#ticket !== undefined) this.#host.ctx.session.result(this.#ticket, override ?? resultOf(exit));
+    this.#untrack();
+  }
+
+  #clientClosed(): void {
+    this.#abort.abort();
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#gate?.close();
+    this.#sftp?.close();
+    try {
+      this.#upstream?.close();
+    } catch {
+      // Already closed.
+    }
+    if (this.#ticket !== undefined) {
+      this.#host.ctx.session.result(this.#ticket, { status: 'error', summary: 'closed by the client' });
+    }
+    this.#untrack();
+  }
+
+  #ptyOptions(): PseudoTtyOptions {
+    const p = this.#pty as PseudoTtyInfo;
+    return { rows: p.rows, cols: p.cols, height: p.height, width: p.width, term: p.term, modes: p.modes };
+  }
+
+  #record(stream: 'resize', data: string): void {
+    this.#host.ctx.session.output(stream, data);
+  }
+
+  #note(data: Record<string, unknown>): void {
+    this.#host.ctx.session.annotate(data).catch(() => {});
+  }
+}
+
+function exitInfo(args: unknown[]): ExitInfo {
+  const [code, signal, dump, desc] = args;
+  if (typeof code === 'number') return { code };
+  return {
+    ...(typeof signal === 'string' ? { signal } : {}),
+    ...(typeof dump === 'boolean' ? { dump } : {}),
+    ...(typeof desc === 'string' && desc !== '' ? { desc } : {}),
+  };
+}
+
+function sendExit(stream: ServerChannel, exit: ExitInfo | undefined): void {
+  try {
+    if (exit?.code !== undefined) stream.exit(exit.code);
+    else if (exit?.signal !== undefined)
+      stream.exit(exit.signal.replace(/^SIG/, ''), exit.dump ?? false, exit.desc ?? '');
+  } catch {
+    // A signal name the protocol does not know: report a failure rather than nothing.
+    try {
+      stream.exit(EXIT_GATEWAY);
+    } catch {
+      // The channel is gone.
+    }
+  }
+}
+
+function resultOf(exit: ExitInfo | undefined): CommandResult {
+  const data = { exitStatus: exit?.code ?? null, signal: exit?.signal ?? null };
+  if (exit?.code !== undefined) {
+    return { status: exit.code === 0 ? 'ok' : 'error', summary: `exit ${exit.code}`, data };
+  }
+  if (exit?.signal !== undefined) return { status: 'error', summary: `signal ${exit.signal}`, data };
+  return { status: 'error', summary: 'closed without exit status', data };
+}

@@ -1,0 +1,494 @@
+/**
+ * The SSH module end to end: the real OpenSSH `ssh` client logs in to an in-process gateway with a
+ * development-issuer token (through SSH_ASKPASS), and the gateway relays to a real sshd. Policy is
+ * the real engine, the log an in-memory one.
+ */
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ApprovalBroker, type StoredEvent, silentLogger } from '@gatehouse/core';
+import { createRegistry, Gateway, type GatewayConnection } from '@gatehouse/gateway';
+import { createTokenVerifier, type DevIssuer, loadOrCreateDevIssuer } from '@gatehouse/identity';
+import { compilePolicy, type RuleConfig } from '@gatehouse/policy';
+import { MemorySessionLog } from '@gatehouse/session-log';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sshModule } from '../protocols/ssh/src/index.js';
+import { type Sshd, sshClientEnv, sshClientOptions, startSshd, writeAskpass } from './fixtures/sshd.js';
+
+const DENY_RULES: RuleConfig[] = [
+  { id: 'no-rm', action: 'deny', message: 'removing files is not allowed here', shell: { programs: ['rm'] } },
+  { id: 'no-sftp-remove', action: 'deny', message: 'no deletes over sftp', shell: { sftpOps: ['remove'] } },
+];
+const FORWARD_RULE: RuleConfig = {
+  id: 'local-forwards',
+  action: 'allow',
+  shell: { channels: ['port-forward'], destinations: ['127.0.0.1:*'] },
+};
+
+let sshd: Sshd;
+let gateway: Gateway;
+let log: MemorySessionLog;
+let issuer: DevIssuer;
+let token: string;
+let work: string;
+let askpass: string;
+let victimDir: string;
+let echo: Server;
+let echoPort: number;
+const ports: Record<string, number> = {};
+
+const approvals: ApprovalBroker = {
+  async request() {
+    return { status: 'expired', id: 'none' };
+  },
+};
+
+function settings(name: string, upstream: Record<string, unknown>, options: Record<string, unknown> = {}) {
+  return {
+    name,
+    protocol: 'ssh' as const,
+    listen: { host: '127.0.0.1', port: 0 },
+    upstream,
+    options: { handshakeTimeoutMs: 10_000, ...options },
+  };
+}
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  work = mkdtempSync(join(tmpdir(), 'gatehouse-ssh-e2e-'));
+  const home = join(work, 'home');
+  mkdirSync(home);
+  askpass = writeAskpass(work);
+  victimDir = join(sshd.home, 'victim');
+  mkdirSync(victimDir, { recursive: true });
+  execFileSync('chown', ['-R', `${sshd.user}:${sshd.user}`, victimDir]);
+  const dataDir = join(work, 'data');
+  issuer = await loadOrCreateDevIssuer(dataDir);
+  token = await issuer.issue({ sub: 'agent-1', groups: ['agents'] });
+  const verifier = createTokenVerifier({ providers: [], devIssuer: issuer });
+  const upstream = { host: '127.0.0.1', port: sshd.port, user: sshd.user, privateKey: sshd.clientKey };
+  const wrongKey = execFileSync('sh', [
+    '-c',
+    `ssh-keygen -q -t ed25519 -N '' -f ${join(work, 'other')} && cat ${join(work, 'other')}.pub`,
+  ])
+    .toString()
+    .trim();
+  const connections: GatewayConnection[] = [
+    { settings: settings('ssh', { ...upstream, hostKey: sshd.hostKeyLine }) },
+    { settings: settings('ssh-fwd', { ...upstream, hostKey: sshd.hostKeyFingerprint }) },
+    { settings: settings('ssh-badkey', { ...upstream, hostKey: wrongKey }) },
+  ];
+  const policy = compilePolicy({
+    connections: [
+      { name: 'ssh', policy: { rules: DENY_RULES, defaultAction: 'allow' } },
+      { name: 'ssh-fwd', policy: { rules: [...DENY_RULES, FORWARD_RULE], defaultAction: 'allow' } },
+      { name: 'ssh-badkey', policy: { rules: [], defaultAction: 'allow' } },
+    ],
+  });
+  log = new MemorySessionLog();
+  gateway = await Gateway.start({
+    connections,
+    modules: createRegistry([sshModule]),
+    verifier,
+    policy,
+    log,
+    approvals,
+    logger: silentLogger,
+    dataDir,
+    drainTimeoutMs: 1_000,
+  });
+  for (const [name, address] of Object.entries(gateway.addresses())) ports[name] = address.port;
+  echo = createServer((socket) => {
+    socket.on('error', () => {});
+    socket.pipe(socket);
+  });
+  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+  const address = echo.address();
+  echoPort = typeof address === 'object' && address !== null ? address.port : 0;
+});
+
+afterAll(async () => {
+  await gateway?.shutdown();
+  await new Promise((r) => echo?.close(r));
+  await sshd?.stop();
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  if (victimDir !== undefined) rmSync(victimDir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function sshSpawn(connection: string, args: string[], tok = token): ChildProcessWithoutNullStreams {
+  return spawn('ssh', [...sshClientOptions(), '-p', String(ports[connection]), ...args], {
+    env: sshClientEnv(askpass, tok, join(work, 'home')),
+  });
+}
+
+function collect(child: ChildProcessWithoutNullStreams, input?: string, timeoutMs = 20_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(`ssh did not finish: stdout=${JSON.stringify(stdout)} stderr=${JSON.stringify(stderr)}`),
+      );
+    }, timeoutMs);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin.end(input);
+  });
+}
+
+function ssh(
+  connection: string,
+  args: string[],
+  opts: { token?: string; input?: string } = {},
+): Promise<Run> {
+  return collect(sshSpawn(connection, args, opts.token), opts.input ?? '');
+}
+
+/** Events of the last session whose session.start is after `since`. */
+async function sessionEvents(since: number, connection = 'ssh'): Promise<StoredEvent[]> {
+  for (let i = 0; i < 300; i++) {
+    const starts = log.events.filter(
+      (e) => e.type === 'session.start' && e.seq > since && e.data['connection'] === connection,
+    );
+    const id = starts.at(-1)?.sessionId;
+    if (id !== undefined && log.eventsOf(id, 'session.end').length > 0) return log.eventsOf(id);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('session did not end');
+}
+
+const lastSeq = () => log.events.at(-1)?.seq ?? 0;
+const ofType = (events: StoredEvent[], type: string) =>
+  events.filter((e) => e.type === type).map((e) => e.data);
+
+describe('ssh exec', () => {
+  it('runs an allowed command, passes its output and exit status, and logs it', async () => {
+    const since = lastSeq();
+    const r = await ssh('ssh', ['deploy@127.0.0.1', 'echo hi; echo oops >&2']);
+    expect(r).toMatchObject({ code: 0, stdout: 'hi\n' });
+    expect(r.stderr).toContain('oops');
+    const events = await sessionEvents(since);
+    expect(ofType(events, 'auth')[0]).toMatchObject({
+      outcome: 'success',
+      subject: 'agent-1',
+      user: 'deploy',
+      method: 'keyboard-interactive',
+    });
+    expect(ofType(events, 'command')).toContainEqual({
+      kind: 'exec',
+      text: 'echo hi; echo oops >&2',
+      attributes: {
+        channel: 'exec',
+        commands: [
+          ['echo', 'hi'],
+          ['echo', 'oops'],
+        ],
+      },
+    });
+    expect(ofType(events, 'result')[0]).toMatchObject({
+      status: 'ok',
+      summary: 'exit 0',
+      data: { exitStatus: 0, signal: null },
+    });
+    const output = ofType(events, 'output');
+    expect(output).toContainEqual(expect.objectContaining({ stream: 'stdout', data: 'hi\n' }));
+    expect(output).toContainEqual(expect.objectContaining({ stream: 'stderr', data: 'oops\n' }));
+    expect(JSON.stringify(events)).not.toContain(token);
+    expect(ofType(events, 'session.end')[0]).toMatchObject({ reason: 'client-closed' });
+  });
+
+  it('passes a failing exit status through', async () => {
+    const r = await ssh('ssh', ['deploy@127.0.0.1', 'exit 3']);
+    expect(r.code).toBe(3);
+  });
+
+  it('passes stdin through', async () => {
+    const r = await ssh('ssh', ['deploy@127.0.0.1', 'wc -c'], { input: 'x'.repeat(100_000) });
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.stdout.trim()).toBe('100000');
+  });
+
+  it('refuses a denied command with a message and exit status 126, and runs nothing', async () => {
+    writeFileSync(join(victimDir, 'x'), 'keep me');
+    execFileSync('chown', [`${sshd.user}:${sshd.user}`, join(victimDir, 'x')]);
+    const since = lastSeq();
+    const r = await ssh('ssh', ['deploy@127.0.0.1', `rm -rf ${victimDir}/x`]);
+    expect(r.code).toBe(126);
+    expect(r.stderr).toContain('gatehouse: denied: removing files is not allowed here (rule no-rm)');
+    expect(existsSync(join(victimDir, 'x'))).toBe(true);
+    const events = await sessionEvents(since);
+    expect(ofType(events, 'decision')).toContainEqual(
+      expect.objectContaining({ action: 'deny', rule: 'no-rm' }),
+    );
+    expect(ofType(events, 'result')).toEqual([]);
+  });
+
+  it('sees a command nested in sh -c', async () => {
+    const r = await ssh('ssh', ['deploy@127.0.0.1', `sh -c 'cd /tmp && rm -rf ${victimDir}/x'`]);
+    expect(r.code).toBe(126);
+    expect(r.stderr).toContain('gatehouse: denied:');
+    expect(existsSync(join(victimDir, 'x'))).toBe(true);
+  });
+});
+
+describe('ssh authentication', () => {
+  it('refuses a bad token, says why, logs the failure and disconnects after the allowed attempts', async () => {
+    const since = lastSeq();
+    const r = await ssh('ssh', ['deploy@127.0.0.1', 'echo hi'], { token: 'not-a-token' });
+    expect(r.code).toBe(255);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('Authentication failed');
+    const events = await sessionEvents(since);
+    const auth = ofType(events, 'auth');
+    expect(auth.length).toBeGreaterThanOrEqual(1);
+    expect(auth.length).toBeLessThanOrEqual(3);
+    for (const a of auth) expect(a).toMatchObject({ outcome: 'failure', user: 'deploy' });
+    expect(ofType(events, 'command')).toEqual([]);
+    expect(ofType(events, 'session.end')[0]).toMatchObject({ reason: 'auth-failed' });
+    expect(JSON.stringify(events)).not.toContain('not-a-token');
+  });
+
+  it('refuses the session when the upstream host key does not match the pin', async () => {
+    const since = lastSeq();
+    const r = await ssh('ssh-badkey', ['deploy@127.0.0.1', 'echo hi']);
+    expect(r.code).toBe(255);
+    expect(r.stderr).toContain('gatehouse: upstream host key does not match the pinned key');
+    expect(r.stdout).toBe('');
+    const events = await sessionEvents(since, 'ssh-badkey');
+    expect(ofType(events, 'session.end')[0]).toMatchObject({ reason: 'upstream-error' });
+    expect(String(ofType(events, 'session.end')[0]?.['detail'])).toContain(sshd.hostKeyFingerprint);
+  });
+});
+
+describe('ssh interactive shell', () => {
+  it('runs allowed lines, refuses denied ones before they reach the shell, and says so', async () => {
+    writeFileSync(join(victimDir, 'y'), 'keep me');
+    execFileSync('chown', [`${sshd.user}:${sshd.user}`, join(victimDir, 'y')]);
+    const since = lastSeq();
+    const child = sshSpawn('ssh', ['-tt', 'deploy@127.0.0.1']);
+    const done = collect(child);
+    let seen = '';
+    child.stdout.on('data', (d: Buffer) => {
+      seen += d.toString();
+    });
+    const waitFor = async (text: string) => {
+      for (let i = 0; i < 500 && !seen.includes(text); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(seen).toContain(text);
+    };
+    child.stdin.write('echo ok-$((40+2))\n');
+    await waitFor('ok-42');
+    child.stdin.write(`rm -rf ${victimDir}/y\n`);
+    await waitFor('[gatehouse] denied: removing files is not allowed here (rule no-rm)');
+    child.stdin.write('echo after-$((1+1))\n');
+    await waitFor('after-2');
+    child.stdin.write('exit 4\n');
+    const r = await done;
+    expect(r.code).toBe(4);
+    expect(existsSync(join(victimDir, 'y'))).toBe(true);
+    const events = await sessionEvents(since);
+    const commands = ofType(events, 'command');
+    expect(commands[0]).toMatchObject({ kind: 'channel', text: 'shell', attributes: { channel: 'shell' } });
+    const lines = commands.filter((c) => c['kind'] === 'shell-line').map((c) => c['text']);
+    expect(lines).toEqual(['echo ok-$((40+2))', `rm -rf ${victimDir}/y`, 'echo after-$((1+1))', 'exit 4']);
+    expect(ofType(events, 'output').some((o) => o['stream'] === 'resize')).toBe(true);
+    // Terminal input is not recorded by default (it carries passwords typed at prompts).
+    expect(ofType(events, 'output').some((o) => o['stream'] === 'stdin')).toBe(false);
+    expect(ofType(events, 'result').at(-1)).toMatchObject({ summary: 'exit 4' });
+  });
+
+  it('judges the lines of a script piped into a shell without a pty', async () => {
+    const r = await ssh('ssh', ['-T', 'deploy@127.0.0.1'], {
+      input: `echo one\nrm -rf ${victimDir}/y\necho two\n`,
+    });
+    expect(r.stdout).toBe('one\ntwo\n');
+    expect(r.stderr).toContain('gatehouse: denied: removing files is not allowed here');
+    expect(existsSync(join(victimDir, 'y'))).toBe(true);
+  });
+});
+
+describe('ssh forwarding', () => {
+  async function throughForward(connection: string): Promise<{ reply: string; stderr: string }> {
+    const localPort = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const a = s.address();
+        s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
+      });
+    });
+    const child = sshSpawn(connection, [
+      '-N',
+      '-o',
+      'ExitOnForwardFailure=yes',
+      '-L',
+      `${localPort}:127.0.0.1:${echoPort}`,
+      'deploy@127.0.0.1',
+    ]);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    try {
+      let reply = '';
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const result = await new Promise<string | undefined>((resolve) => {
+          const socket = connect(localPort, '127.0.0.1');
+          let got = '';
+          // Refused: the client is not listening yet. Any other error ends the attempt.
+          socket.on('error', (err: NodeJS.ErrnoException) =>
+            resolve(err.code === 'ECONNREFUSED' ? undefined : got),
+          );
+          socket.on('connect', () => socket.write('ping\n'));
+          socket.on('data', (d: Buffer) => {
+            got += d.toString();
+            if (got.includes('\n')) socket.end();
+          });
+          socket.on('close', () => resolve(got));
+          setTimeout(() => socket.destroy(), 3_000);
+        });
+        if (result !== undefined) {
+          reply = result;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // Let the client print the refusal, if any.
+      await new Promise((r) => setTimeout(r, 200));
+      return { reply, stderr };
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }
+
+  it('denies port forwarding unless a rule allows it', async () => {
+    const since = lastSeq();
+    const denied = await throughForward('ssh');
+    expect(denied.reply).toBe('');
+    expect(denied.stderr).toContain(
+      'open failed: administratively prohibited: gatehouse: denied: forwarding is denied unless a rule allows',
+    );
+    const events = await sessionEvents(since);
+    expect(ofType(events, 'command')).toContainEqual({
+      kind: 'channel',
+      text: `direct-tcpip 127.0.0.1:${echoPort}`,
+      attributes: { channel: 'port-forward', destination: `127.0.0.1:${echoPort}` },
+    });
+    expect(ofType(events, 'decision')).toContainEqual(expect.objectContaining({ action: 'deny' }));
+  });
+
+  it('relays a forward a rule allows, and logs its destination and bytes', async () => {
+    const since = lastSeq();
+    const allowed = await throughForward('ssh-fwd');
+    expect(allowed.reply).toBe('ping\n');
+    const events = await sessionEvents(since, 'ssh-fwd');
+    expect(ofType(events, 'decision')).toContainEqual({ action: 'allow', rule: 'local-forwards' });
+    expect(ofType(events, 'result')).toContainEqual(
+      expect.objectContaining({ status: 'ok', data: { bytesToDestination: 5, bytesFromDestination: 5 } }),
+    );
+  });
+
+  it('refuses agent forwarding', async () => {
+    const agentDir = mkdtempSync(join(tmpdir(), 'gatehouse-agent-'));
+    const sock = join(agentDir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
+      const since = lastSeq();
+      const child = spawn(
+        'ssh',
+        [
+          ...sshClientOptions(),
+          '-p',
+          String(ports['ssh']),
+          '-A',
+          'deploy@127.0.0.1',
+          'echo "agent=[$SSH_AUTH_SOCK]"',
+        ],
+        { env: { ...sshClientEnv(askpass, token, join(work, 'home')), SSH_AUTH_SOCK: sock } },
+      );
+      const r = await collect(child, '');
+      expect(r).toMatchObject({ code: 0, stdout: 'agent=[]\n' });
+      const events = await sessionEvents(since);
+      expect(ofType(events, 'note')).toContainEqual(expect.objectContaining({ refused: 'agent-forward' }));
+    } finally {
+      agent.kill('SIGTERM');
+      rmSync(agentDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ssh sftp', () => {
+  it('relays allowed operations, refuses denied ones per path, and logs each', async () => {
+    const local = join(work, 'upload.txt');
+    writeFileSync(local, 'uploaded through the gateway\n');
+    chmodSync(local, 0o644);
+    writeFileSync(join(victimDir, 'z'), 'keep me');
+    execFileSync('chown', [`${sshd.user}:${sshd.user}`, join(victimDir, 'z')]);
+    const since = lastSeq();
+    const child = spawn('sftp', [...sshClientOptions(), '-P', String(ports['ssh']), 'deploy@127.0.0.1'], {
+      env: sshClientEnv(askpass, token, join(work, 'home')),
+    });
+    const r = await collect(
+      child,
+      `put ${local} ${victimDir}/uploaded.txt\nrm ${victimDir}/z\nls ${victimDir}\nbye\n`,
+    );
+    expect(r.stdout).toContain('uploaded.txt');
+    expect(existsSync(join(victimDir, 'uploaded.txt'))).toBe(true);
+    expect(existsSync(join(victimDir, 'z'))).toBe(true);
+    const events = await sessionEvents(since);
+    const commands = ofType(events, 'command');
+    expect(commands).toContainEqual(expect.objectContaining({ kind: 'channel', text: 'subsystem sftp' }));
+    expect(commands).toContainEqual(
+      expect.objectContaining({
+        kind: 'sftp',
+        attributes: expect.objectContaining({ sftpOp: 'write', path: `${victimDir}/uploaded.txt` }),
+      }),
+    );
+    expect(commands).toContainEqual(
+      expect.objectContaining({
+        kind: 'sftp',
+        attributes: expect.objectContaining({ sftpOp: 'remove', path: `${victimDir}/z` }),
+      }),
+    );
+    expect(ofType(events, 'decision')).toContainEqual(
+      expect.objectContaining({ action: 'deny', rule: 'no-sftp-remove' }),
+    );
+    expect(ofType(events, 'result')).toContainEqual(
+      expect.objectContaining({ summary: 'closed', data: { bytesRead: 0, bytesWritten: 29 } }),
+    );
+  });
+});
+
+describe('ssh upstream failure', () => {
+  it('ends the client session with a message and a failing status when the upstream dies', async () => {
+    const since = lastSeq();
+    const child = sshSpawn('ssh', ['deploy@127.0.0.1', 'echo started; sleep 30']);
+    const done = collect(child, '', 30_000);
+    let seen = '';
+    child.stdout.on('data', (d: Buffer) => {
+      seen += d.toString();
+    });
+    for (let i = 0; i < 500 && !seen.includes('started'); i++) await new Promise((r) => setTimeout(r, 20));
+    sshd.killSessions();
+    const r = await done;
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/gatehouse: the upstream (closed the connection|connection failed)/);
+    const events = await sessionEvents(since);
+    expect(ofType(events, 'session.end')[0]?.['reason']).toMatch(/^upstream-(closed|error)$/);
+  });
+});
