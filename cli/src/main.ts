@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { approvalsCommand } from './commands/approvals.js';
 import { demoCommand } from './commands/demo.js';
+import { policyCommand } from './commands/policy.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { startCommand } from './commands/start.js';
 import { tokenCommand } from './commands/token.js';
@@ -37,6 +38,7 @@ const cli = yargs(hideBin(process.argv))
   .command(sessionsCommand)
   .command(verifyCommand)
   .command(approvalsCommand)
+  .command(policyCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .recommendCommands()
   .strict()

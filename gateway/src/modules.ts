@@ -1,4 +1,6 @@
 import { httpModule } from '@gatehouse/http';
+import { postgresModule } from '@gatehouse/postgres';
+import { sshModule } from '@gatehouse/ssh';
 import { createRegistry, type ProtocolRegistry } from './registry.js';
 
 /**
@@ -6,5 +8,5 @@ import { createRegistry, type ProtocolRegistry } from './registry.js';
  * protocol has no module here fails at start, naming the connection.
  */
 export function builtinModules(): ProtocolRegistry {
-  return createRegistry([httpModule]);
+  return createRegistry([postgresModule, sshModule, httpModule]);
 }

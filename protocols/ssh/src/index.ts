@@ -38,5 +38,6 @@ export {
   type SftpRequest,
   type SftpResponse,
 } from './sftp/sftp-codec.js';
+export * from './shell/index.js';
 export { createSshModule, sshModule } from './ssh-module.js';
 export { HOST_KEY_MISMATCH } from './upstream.js';
