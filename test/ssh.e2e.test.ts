@@ -313,6 +313,53 @@ describe('ssh interactive shell', () => {
     expect(ofType(events, 'result').at(-1)).toMatchObject({ summary: 'exit 4' });
   });
 
+  it('at a real terminal (tmux): the refused line is erased from the prompt and the notice shown', async () => {
+    const tmux = (...args: string[]) =>
+      execFileSync('tmux', ['-L', `gh-ssh-${process.pid}`, ...args], { encoding: 'utf8' });
+    const env = sshClientEnv(askpass, token, join(work, 'home'));
+    const command = [
+      'env',
+      `SSH_ASKPASS=${askpass}`,
+      'SSH_ASKPASS_REQUIRE=force',
+      `GATEHOUSE_TOKEN=${env['GATEHOUSE_TOKEN']}`,
+      `HOME=${join(work, 'home')}`,
+      'ssh',
+      ...sshClientOptions(),
+      '-o',
+      'LogLevel=ERROR',
+      '-p',
+      String(ports['ssh']),
+      'deploy@127.0.0.1',
+    ];
+    tmux('new-session', '-d', '-s', 'gh', '-x', '100', '-y', '20', '--', ...command);
+    writeFileSync(join(victimDir, 'y'), 'keep me');
+    execFileSync('chown', [`${sshd.user}:${sshd.user}`, join(victimDir, 'y')]);
+    const screen = () => tmux('capture-pane', '-p', '-t', 'gh');
+    const waitFor = async (text: string) => {
+      for (let i = 0; i < 300 && !screen().includes(text); i++) await new Promise((r) => setTimeout(r, 20));
+      return screen();
+    };
+    try {
+      await waitFor('$');
+      tmux('send-keys', '-t', 'gh', '-l', `rm -rf ${victimDir}/y`);
+      tmux('send-keys', '-t', 'gh', 'Enter');
+      await waitFor('[gatehouse] denied');
+      tmux('send-keys', '-t', 'gh', '-l', 'echo typed-$((2*3))');
+      tmux('send-keys', '-t', 'gh', 'Enter');
+      const shown = await waitFor('typed-6');
+      // The prompt line no longer shows the refused command; the notice follows it.
+      const lines = shown.split('\n').map((l) => l.trimEnd());
+      const notice = lines.findIndex((l) => l.startsWith('[gatehouse] denied:'));
+      expect(lines[notice - 1]).toMatch(/\$$/);
+      expect(shown).not.toContain('rm -rf');
+      expect(shown).toContain('[gatehouse] denied: removing files is not allowed here (rule no-rm)');
+      expect(shown).toContain('typed-6');
+      expect(existsSync(join(victimDir, 'y'))).toBe(true);
+    } finally {
+      tmux('kill-server');
+    }
+  });
+
   it('judges the lines of a script piped into a shell without a pty', async () => {
     const r = await ssh('ssh', ['-T', 'deploy@127.0.0.1'], {
       input: `echo one\nrm -rf ${victimDir}/y\necho two\n`,
