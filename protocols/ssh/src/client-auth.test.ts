@@ -209,7 +209,7 @@ describe('client auth: public keys', () => {
         data: expect.objectContaining({ method: 'publickey', reason: expect.stringContaining('not valid') }),
       },
     ]);
-    expect((session.calls[0]?.data as { fingerprint: string }).fingerprint).toMatch(/^SHA256:/);
+    expect(session.calls[0]?.data).toHaveProperty('fingerprint', expect.stringMatching(/^SHA256:/));
   });
 
   it('ignores keys that are not bound (no attempt used) and keys when the session cannot take them', async () => {
