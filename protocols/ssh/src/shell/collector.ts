@@ -9,6 +9,7 @@ import { sensitiveVariable } from './environment.js';
 import { type KnownText, literalOutput, redirectInput } from './literal-output.js';
 import { ParseContext, Parser } from './parser.js';
 import { analyzeProgram } from './program-analysis.js';
+import { MAX_NESTING } from './reader.js';
 import type { Argv, RunContext, Sink, Stdin } from './run-context.js';
 import { commandNameProblem, substitutionScripts, wordValue } from './words.js';
 
@@ -58,6 +59,8 @@ export class Collector implements Sink {
   readonly reasons: string[] = [];
   /** Characters of payload text still allowed, so nested payloads cannot multiply the work. */
   private budget: number;
+  /** Scripts being walked right now; payloads parsed meanwhile start their nesting count here. */
+  private nesting = 0;
 
   constructor(private readonly options: CollectorOptions) {
     this.budget = options.maxLength * (options.maxDepth + 1);
@@ -69,7 +72,7 @@ export class Collector implements Sink {
 
   /** Parses `text` as shell input and collects its commands. */
   parseText(text: string, ctx: RunContext, origin?: string): void {
-    const parse = new ParseContext(this.options.interactive);
+    const parse = new ParseContext(this.options.interactive, this.nesting);
     const script = Parser.parse(text, parse);
     for (const problem of parse.problems)
       this.opaque(origin === undefined ? problem : `${origin}: ${problem}`);
@@ -137,11 +140,20 @@ export class Collector implements Sink {
   }
 
   private script(script: Script, ctx: RunContext): void {
-    for (const pipeline of script.pipelines) {
-      pipeline.commands.forEach((command, i) => {
-        const producer = i === 0 ? undefined : pipeline.commands[i - 1];
-        this.command(command, producer === undefined ? ctx : { ...ctx, stdin: { kind: 'pipe', producer } });
-      });
+    if (this.nesting >= MAX_NESTING) {
+      this.opaque(`nesting deeper than ${MAX_NESTING} levels`);
+      return;
+    }
+    this.nesting++;
+    try {
+      for (const pipeline of script.pipelines) {
+        pipeline.commands.forEach((command, i) => {
+          const producer = i === 0 ? undefined : pipeline.commands[i - 1];
+          this.command(command, producer === undefined ? ctx : { ...ctx, stdin: { kind: 'pipe', producer } });
+        });
+      }
+    } finally {
+      this.nesting--;
     }
   }
 

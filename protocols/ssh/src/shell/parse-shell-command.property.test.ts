@@ -3,11 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_LENGTH, parseShellCommand, type ShellParse } from './parse-shell-command.js';
 
 function wellFormed(result: ShellParse): void {
-  expect(Array.isArray(result.commands)).toBe(true);
-  for (const argv of result.commands) {
-    expect(argv.length).toBeGreaterThan(0);
-    for (const arg of argv) expect(typeof arg).toBe('string');
-  }
+  const bad = result.commands.filter((argv) => argv.length === 0 || argv.some((a) => typeof a !== 'string'));
+  expect(bad).toEqual([]);
   expect(result.opaque).toBe(result.reasons.length > 0);
 }
 
@@ -230,6 +227,14 @@ describe('parseShellCommand on hostile input', () => {
     expect(parseShellCommand('('.repeat(1000)).opaque).toBe(true);
     expect(parseShellCommand(`${'$('.repeat(1000)}rm${')'.repeat(1000)}`).opaque).toBe(true);
     expect(parseShellCommand(`${'{ '.repeat(1000)}rm${'; }'.repeat(1000)}`).opaque).toBe(true);
+  });
+
+  it('nesting counts across nested shells, so a high maxDepth cannot exhaust the stack', () => {
+    let text = 'rm x';
+    for (let k = 0; k < 60; k++) text = `${'( '.repeat(99)}sh <<'E${k}'\n${text}\nE${k}\n${' )'.repeat(99)}`;
+    const result = parseShellCommand(text, { maxDepth: 1000 });
+    wellFormed(result);
+    expect(result.reasons).toContain('nesting deeper than 100 levels');
   });
 
   it('refuses input beyond maxLength without parsing it', () => {

@@ -54,6 +54,14 @@ export function parseShellCommand(text: string, options: ShellParseOptions = {})
     };
   }
   const collector = new Collector({ maxDepth, maxLength, interactive: options.interactive === true });
-  collector.parseText(text, { depth: 0, stdin: { kind: 'session' }, placeholders: [] });
+  try {
+    collector.parseText(text, { depth: 0, stdin: { kind: 'session' }, placeholders: [] });
+  } catch (err) {
+    // Limits should make this unreachable; if a bug gets here, fail closed instead of throwing
+    // into the SSH module: what was found so far is kept, and the result is opaque.
+    collector.opaque(
+      `the command line could not be analysed: ${err instanceof Error ? err.message : 'unknown error'}`,
+    );
+  }
   return { commands: collector.commands, opaque: collector.reasons.length > 0, reasons: collector.reasons };
 }

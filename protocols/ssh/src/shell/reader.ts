@@ -14,9 +14,18 @@ const MAX_PROBLEMS = 32;
 /** State shared by every reader of one parse: nested readers (backquotes, here-doc bodies) included. */
 export class ParseContext {
   readonly problems: string[] = [];
-  nesting = 0;
+  nesting: number;
 
-  constructor(readonly interactive: boolean) {}
+  /**
+   * `nesting` starts where the caller already is: a payload parsed while walking a deeply nested
+   * script counts against the same limit, so shells inside shells cannot multiply the stack depth.
+   */
+  constructor(
+    readonly interactive: boolean,
+    nesting = 0,
+  ) {
+    this.nesting = nesting;
+  }
 
   problem(message: string): void {
     if (this.problems.length < MAX_PROBLEMS && !this.problems.includes(message)) this.problems.push(message);
