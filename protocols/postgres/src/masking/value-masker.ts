@@ -289,9 +289,19 @@ export class ValueMasker {
     );
   }
 
-  /** Bytes we cannot re-encode: NULL when covered or when a detector finds something in them. */
+  /**
+   * Bytes we cannot re-encode: NULL when covered or when a detector finds something in them —
+   * read as Latin-1 text, and, since a domain over bigint or numeric has a run-time OID too, as
+   * the digits of an int8, a float8 or a numeric when the bytes have that shape.
+   */
   private opaque(buf: Buffer, start: number, end: number, mode: ValueMode): Replacement {
     if (mode.cover !== null) return this.nullValue();
+    const readings: (string | undefined)[] = [binaryNumericText(buf, start, end)];
+    if (end - start === 8) readings.push(binaryIntText(buf, start, end), binaryFloatText(buf, start, end));
+    for (const text of readings) {
+      if (text !== undefined && this.view.mayDetectText(text) && this.view.maskText(text) !== text)
+        return this.nullValue();
+    }
     if (!this.view.mayDetect(buf, start, end)) return undefined;
     const text = buf.toString('latin1', start, end);
     return this.view.maskText(text) === text ? undefined : this.nullValue();
