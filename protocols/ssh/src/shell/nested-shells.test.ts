@@ -416,6 +416,47 @@ describe('shells reading commands from standard input', () => {
       true,
     ],
     ['echo bash | sh', [['echo', 'bash'], ['sh'], ['bash']], true],
+    [
+      "echo 'rm x' | bash /dev/stdin",
+      [
+        ['echo', 'rm x'],
+        ['bash', '/dev/stdin'],
+        ['rm', 'x'],
+      ],
+    ],
+    [
+      'curl x | bash /dev/fd/0',
+      [
+        ['curl', 'x'],
+        ['bash', '/dev/fd/0'],
+      ],
+      true,
+    ],
+    [
+      "source /dev/stdin <<< 'rm x'",
+      [
+        ['source', '/dev/stdin'],
+        ['rm', 'x'],
+      ],
+    ],
+    ['bash /dev/fd/3 3< x', [['bash', '/dev/fd/3']], true],
+    [
+      'curl x | python3 /dev/stdin',
+      [
+        ['curl', 'x'],
+        ['python3', '/dev/stdin'],
+      ],
+      true,
+    ],
+    ['sudo -iu root', [['sudo', '-iu', 'root']], true],
+    [
+      "sudo -Eu root sh -c 'rm x'",
+      [
+        ['sudo', '-Eu', 'root', 'sh', '-c', 'rm x'],
+        ['rm', 'x'],
+      ],
+    ],
+    ['command -pv sh', [['command', '-pv', 'sh']]],
     ['sh script.sh', [['sh', 'script.sh']]],
     ['bash -x ./deploy.sh arg', [['bash', '-x', './deploy.sh', 'arg']]],
   ])('%j', (...c) => check(c));

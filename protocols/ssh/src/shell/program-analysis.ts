@@ -12,6 +12,7 @@ import {
   isInterpreter,
   isPosixShell,
   isShell,
+  scriptSource,
   shellInvocation,
 } from './shell-invocation.js';
 import { commandNameProblem, hasExpansion } from './words.js';
@@ -41,17 +42,34 @@ function runShell(argv: Argv, at: number, ctx: RunContext, sink: Sink): void {
   } else if (how.kind === 'stdin') {
     sink.shellInput(name, ctx);
   } else if (how.kind === 'script') {
-    const script = argv.words[how.index];
-    // `bash <(curl …)` is `curl … | bash` in disguise.
-    if (script?.parts.some((p) => p.type === 'process-substitution')) {
-      sink.shellInput(name, { ...ctx, stdin: { kind: 'file', target: script } });
-    }
+    readScript(name, argv, how.index, ctx, sink, false);
+  }
+}
+
+/**
+ * A shell or `source` reading commands from the file named by `argv[at]`. An ordinary script is a
+ * program like any other, but `bash /dev/stdin` and `bash <(curl …)` are `… | bash` in disguise.
+ */
+function readScript(
+  reader: string,
+  argv: Argv,
+  at: number,
+  ctx: RunContext,
+  sink: Sink,
+  always: boolean,
+): void {
+  const word = argv.words[at];
+  if (word === undefined) return;
+  const source = scriptSource(argv.values[at] as string);
+  if (source === 'stdin') sink.shellInput(reader, ctx);
+  else if (always || source === 'descriptor' || word.parts.some((p) => p.type === 'process-substitution')) {
+    sink.shellInput(reader, { ...ctx, stdin: { kind: 'file', target: word } });
   }
 }
 
 /** Shell builtins that run text or change what names mean; true when `name` is one. */
 function runBuiltin(name: string, argv: Argv, at: number, ctx: RunContext, sink: Sink): boolean {
-  const { values, words } = argv;
+  const { values } = argv;
   const start = values[at + 1] === '--' ? at + 2 : at + 1;
   const args = values.slice(start);
   switch (name) {
@@ -59,11 +77,10 @@ function runBuiltin(name: string, argv: Argv, at: number, ctx: RunContext, sink:
       if (args.length > 0) sink.payload(args.join(' '), literal(argv, start), 'eval', ctx);
       return true;
     case 'source':
-    case '.': {
-      const file = words[start];
-      if (file !== undefined) sink.shellInput(name, { ...ctx, stdin: { kind: 'file', target: file } });
+    case '.':
+      // Unlike a script run by a new shell, a sourced file can redefine names for later lines.
+      readScript(name, argv, start, ctx, sink, true);
       return true;
-    }
     case 'alias':
       // The value replaces the name in later lines of an interactive shell.
       args.forEach((a, k) => {

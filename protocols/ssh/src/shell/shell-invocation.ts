@@ -22,6 +22,17 @@ export function isPosixShell(name: string): boolean {
   return !NON_POSIX.test(name);
 }
 
+/** Paths that name the reader's own standard input. */
+const STDIN_PATH = /^\/(?:dev\/stdin|dev\/fd\/0|proc\/self\/fd\/0)$/;
+/** Paths that name an open file descriptor (`/dev/fd/3`, what `<(…)` expands to). */
+const DESCRIPTOR_PATH = /^\/(?:dev\/fd|proc\/[^/]+\/fd)\/[0-9]+$/;
+
+/** How a program given a file to read commands from actually gets them. */
+export function scriptSource(path: string): 'stdin' | 'descriptor' | 'file' {
+  if (STDIN_PATH.test(path)) return 'stdin';
+  return DESCRIPTOR_PATH.test(path) ? 'descriptor' : 'file';
+}
+
 export type ShellInvocation =
   | { readonly kind: 'command-string'; readonly index: number }
   | { readonly kind: 'stdin' }
@@ -126,7 +137,7 @@ export function interpreterReadsStdin(argv: readonly string[], at: number): bool
       i++;
       continue;
     }
-    return false;
+    return scriptSource(w) === 'stdin';
   }
   return true;
 }

@@ -189,7 +189,6 @@ export function unwrap(spec: WrapperSpec, argv: readonly string[], at: number): 
       i++;
       break;
     }
-    if (spec.noRun?.includes(w)) return out;
     const textOption = spec.commandText?.find(
       (o) =>
         w === o ||
@@ -207,10 +206,26 @@ export function unwrap(spec: WrapperSpec, argv: readonly string[], at: number): 
       }
       continue;
     }
-    if (spec.shellOptions?.includes(w)) shell = true;
-    if (w === spec.positionalOption) positionals = 0;
-    if (spec.flags?.includes(w) || (w.startsWith('-') && w.length > 1)) {
+    if (spec.flags?.includes(w) || w.startsWith('--')) {
+      if (spec.shellOptions?.includes(w)) shell = true;
+      if (spec.noRun?.includes(w)) return out;
       i += spec.valued?.includes(w) ? 2 : 1;
+      continue;
+    }
+    if (w.startsWith('-') && w.length > 1) {
+      // Short options, possibly clustered (`sudo -iu root`): a letter that takes a value takes
+      // the rest of the word, or the next word when it is the last letter.
+      i++;
+      for (let k = 1; k < w.length; k++) {
+        const option = `-${w.charAt(k)}`;
+        if (spec.shellOptions?.includes(option)) shell = true;
+        if (spec.noRun?.includes(option)) return out;
+        if (option === spec.positionalOption) positionals = 0;
+        if (spec.valued?.includes(option)) {
+          if (k === w.length - 1) i++;
+          break;
+        }
+      }
       continue;
     }
     if (spec.assignments === true && /^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) {
