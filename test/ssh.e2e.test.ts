@@ -8,7 +8,13 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ApprovalBroker, type StoredEvent, silentLogger } from '@gatehouse/core';
+import {
+  type ApprovalBroker,
+  type ApprovalOutcome,
+  type ApprovalRequestInput,
+  type StoredEvent,
+  silentLogger,
+} from '@gatehouse/core';
 import { createRegistry, Gateway, type GatewayConnection } from '@gatehouse/gateway';
 import { createTokenVerifier, type DevIssuer, loadOrCreateDevIssuer } from '@gatehouse/identity';
 import { compilePolicy, type RuleConfig } from '@gatehouse/policy';
@@ -39,11 +45,27 @@ let echo: Server;
 let echoPort: number;
 const ports: Record<string, number> = {};
 
-const approvals: ApprovalBroker = {
-  async request() {
-    return { status: 'expired', id: 'none' };
-  },
-};
+/** Approvals the test answers by hand. */
+class ManualApprovals implements ApprovalBroker {
+  readonly pending: {
+    input: ApprovalRequestInput;
+    signal?: AbortSignal;
+    answer: (o: ApprovalOutcome) => void;
+  }[] = [];
+  request(input: ApprovalRequestInput, signal?: AbortSignal): Promise<ApprovalOutcome> {
+    return new Promise((answer) => {
+      this.pending.push({ input, ...(signal === undefined ? {} : { signal }), answer });
+      signal?.addEventListener('abort', () => answer({ status: 'expired', id: 'cancelled' }));
+    });
+  }
+  async next() {
+    for (let i = 0; i < 500 && this.pending.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const next = this.pending.shift();
+    if (next === undefined) throw new Error('no approval request');
+    return next;
+  }
+}
+const approvals = new ManualApprovals();
 
 function settings(name: string, upstream: Record<string, unknown>, options: Record<string, unknown> = {}) {
   return {
@@ -68,6 +90,7 @@ beforeAll(async () => {
   issuer = await loadOrCreateDevIssuer(dataDir);
   token = await issuer.issue({ sub: 'agent-1', groups: ['agents'] });
   const verifier = createTokenVerifier({ providers: [], devIssuer: issuer });
+  verifierForExtras = verifier;
   const upstream = { host: '127.0.0.1', port: sshd.port, user: sshd.user, privateKey: sshd.clientKey };
   const wrongKey = execFileSync('sh', [
     '-c',
@@ -79,12 +102,35 @@ beforeAll(async () => {
     { settings: settings('ssh', { ...upstream, hostKey: sshd.hostKeyLine }) },
     { settings: settings('ssh-fwd', { ...upstream, hostKey: sshd.hostKeyFingerprint }) },
     { settings: settings('ssh-badkey', { ...upstream, hostKey: wrongKey }) },
+    {
+      settings: settings(
+        'ssh-short',
+        { ...upstream, hostKey: sshd.hostKeyLine },
+        { handshakeTimeoutMs: 400 },
+      ),
+    },
+    { settings: settings('ssh-review', { ...upstream, hostKey: sshd.hostKeyLine }) },
   ];
   const policy = compilePolicy({
     connections: [
       { name: 'ssh', policy: { rules: DENY_RULES, defaultAction: 'allow' } },
       { name: 'ssh-fwd', policy: { rules: [...DENY_RULES, FORWARD_RULE], defaultAction: 'allow' } },
       { name: 'ssh-badkey', policy: { rules: [], defaultAction: 'allow' } },
+      { name: 'ssh-short', policy: { rules: [], defaultAction: 'allow' } },
+      {
+        name: 'ssh-review',
+        policy: {
+          rules: [
+            {
+              id: 'touch-needs-approval',
+              action: 'review',
+              message: 'touching files needs a human',
+              shell: { programs: ['touch'] },
+            },
+          ],
+          defaultAction: 'allow',
+        },
+      },
     ],
   });
   log = new MemorySessionLog();
@@ -116,6 +162,38 @@ afterAll(async () => {
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
   if (victimDir !== undefined) rmSync(victimDir, { recursive: true, force: true });
 });
+
+let verifierForExtras: ReturnType<typeof createTokenVerifier>;
+
+async function extraGateway(options: { maxConnectionsPerSource?: number; drainTimeoutMs?: number }) {
+  const extraLog = new MemorySessionLog();
+  const extra = await Gateway.start({
+    connections: [
+      {
+        settings: settings('ssh-extra', {
+          host: '127.0.0.1',
+          port: sshd.port,
+          user: sshd.user,
+          privateKey: sshd.clientKey,
+          hostKey: sshd.hostKeyLine,
+        }),
+      },
+    ],
+    modules: createRegistry([sshModule]),
+    verifier: verifierForExtras,
+    policy: compilePolicy({
+      connections: [{ name: 'ssh-extra', policy: { rules: [], defaultAction: 'allow' } }],
+    }),
+    log: extraLog,
+    approvals,
+    logger: silentLogger,
+    dataDir: join(work, 'data'),
+    drainTimeoutMs: options.drainTimeoutMs ?? 1_000,
+    maxConnectionsPerSource: options.maxConnectionsPerSource ?? 0,
+  });
+  ports['ssh-extra'] = extra.addresses()['ssh-extra']?.port ?? 0;
+  return { gateway: extra, log: extraLog };
+}
 
 interface Run {
   code: number | null;
@@ -537,5 +615,98 @@ describe('ssh upstream failure', () => {
     expect(r.stderr).toMatch(/gatehouse: the upstream (closed the connection|connection failed)/);
     const events = await sessionEvents(since);
     expect(ofType(events, 'session.end')[0]?.['reason']).toMatch(/^upstream-(closed|error)$/);
+  });
+});
+
+describe('ssh transport and lifecycle', () => {
+  it('negotiates strict key exchange (Terrapin) and refuses legacy algorithms', async () => {
+    const r = await ssh('ssh', ['-vvv', 'deploy@127.0.0.1', 'true']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('will use strict KEX ordering');
+    expect(r.stderr).toMatch(/kex: algorithm: (curve25519-sha256|sntrup|ecdh)/);
+    const cbc = await ssh('ssh', ['-o', 'Ciphers=aes128-cbc', 'deploy@127.0.0.1', 'true']);
+    expect(cbc.code).toBe(255);
+    expect(cbc.stderr).toContain('no matching cipher found');
+    const sha1 = await ssh('ssh', [
+      '-o',
+      'MACs=hmac-sha1',
+      '-o',
+      'Ciphers=aes128-ctr',
+      'deploy@127.0.0.1',
+      'true',
+    ]);
+    expect(sha1.stderr).toContain('no matching MAC found');
+  });
+
+  it('disconnects a client that does not authenticate in time, and logs why', async () => {
+    const since = lastSeq();
+    const socket = connect(ports['ssh-short'] as number, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.on('data', () => {});
+    const closed = new Promise((r) => socket.once('close', r));
+    socket.write('SSH-2.0-SlowClient\r\n');
+    await closed;
+    const events = await sessionEvents(since, 'ssh-short');
+    expect(ofType(events, 'session.end')[0]).toMatchObject({
+      reason: 'handshake-timeout',
+      detail: 'no authentication within 400ms',
+    });
+  });
+
+  it('holds a command for review and runs it once approved', async () => {
+    const target = join(victimDir, 'approved');
+    const since = lastSeq();
+    const child = sshSpawn('ssh-review', ['deploy@127.0.0.1', `touch ${target} && echo done`]);
+    const done = collect(child, '');
+    const request = await approvals.next();
+    expect(request.input.command).toMatchObject({ kind: 'exec', text: `touch ${target} && echo done` });
+    expect(existsSync(target)).toBe(false);
+    request.answer({ status: 'approved', id: 'req-1', approver: 'lead' });
+    const r = await done;
+    expect(r).toMatchObject({ code: 0, stdout: 'done\n' });
+    expect(r.stderr).toContain('gatehouse: held for review: touching files needs a human');
+    expect(existsSync(target)).toBe(true);
+    await sessionEvents(since, 'ssh-review');
+  });
+
+  it('cancels a held review when the client goes away, and refuses a denied one', async () => {
+    const child = sshSpawn('ssh-review', ['deploy@127.0.0.1', 'touch /tmp/never']);
+    const done = collect(child, '');
+    const request = await approvals.next();
+    child.kill('SIGTERM');
+    await done;
+    for (let i = 0; i < 200 && request.signal?.aborted !== true; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(request.signal?.aborted).toBe(true);
+
+    const denied = collect(sshSpawn('ssh-review', ['deploy@127.0.0.1', 'touch /tmp/never']), '');
+    (await approvals.next()).answer({ status: 'denied', id: 'req-2', approver: 'lead', reason: 'not today' });
+    const r = await denied;
+    expect(r.code).toBe(126);
+    expect(r.stderr).toContain('gatehouse: denied: request req-2 was denied by lead: not today');
+  });
+
+  it('tells a refused client why (too many connections) and tells open sessions about a shutdown', async () => {
+    const extra = await extraGateway({ maxConnectionsPerSource: 1, drainTimeoutMs: 300 });
+    try {
+      const first = sshSpawn('ssh-extra', ['deploy@127.0.0.1', 'echo started; sleep 30']);
+      const firstDone = collect(first, '', 30_000);
+      let seen = '';
+      first.stdout.on('data', (d: Buffer) => {
+        seen += d.toString();
+      });
+      for (let i = 0; i < 500 && !seen.includes('started'); i++) await new Promise((r) => setTimeout(r, 20));
+      const second = await ssh('ssh-extra', ['deploy@127.0.0.1', 'true']);
+      expect(second.code).toBe(255);
+      expect(second.stderr).toContain('gatehouse: too many connections from 127.0.0.1');
+      await extra.gateway.shutdown();
+      const r = await firstDone;
+      expect(r.code).toBe(255);
+      expect(r.stderr).toContain('gatehouse: the gateway is shutting down');
+      const ends = extra.log.events.filter((e) => e.type === 'session.end').map((e) => e.data['reason']);
+      expect(ends).toContain('gateway-shutdown');
+    } finally {
+      await extra.gateway.shutdown();
+    }
   });
 });
