@@ -203,7 +203,7 @@ export class BackendRelay {
     const error = { code: fields.get('C') ?? 'XX000', message: fields.get('M') ?? '' };
     if (head === undefined || head.kind === 'sync' || severity === 'FATAL' || severity === 'PANIC') {
       // Not tied to one statement: a failed commit at Sync, or the server ending the session.
-      if (severity === 'FATAL' || severity === 'PANIC') state.fatalSent = true;
+      if (severity === 'FATAL' || severity === 'PANIC') state.fatalSent = `${error.code} ${error.message}`;
       this.#forward(Backend.ErrorResponse, raw, undefined);
       return;
     }

@@ -375,7 +375,7 @@ export class PgConnection {
       const protocol = error.code === ErrorCode.Protocol;
       this.#end(
         { reason: unsafe ? 'refused-setting' : protocol ? 'protocol-error' : 'error', detail: error.message },
-        state.fatalSent
+        state.fatalSent !== undefined
           ? undefined
           : fatal(
               unsafe
@@ -392,6 +392,12 @@ export class PgConnection {
     upstream.socket.on('data', (chunk: Buffer) => {
       try {
         backend.push(chunk);
+        if (state.fatalSent !== undefined) {
+          this.#ending ??= {
+            reason: 'upstream-closed',
+            detail: `the upstream ended the session: ${state.fatalSent}`,
+          };
+        }
       } catch (err) {
         const error = toGatewayError(err);
         fail(
@@ -405,11 +411,12 @@ export class PgConnection {
       if (upstreamGone) return;
       upstreamGone = true;
       frontend.stop();
-      if (this.#ending !== undefined || client.destroyed) return;
       const detail = 'the upstream server closed the connection';
       this.#end(
         { reason: 'upstream-closed', detail },
-        state.fatalSent ? undefined : fatal(SqlState.ConnectionFailure, `${detail} unexpectedly`),
+        state.fatalSent !== undefined || this.#ending !== undefined
+          ? undefined
+          : fatal(SqlState.ConnectionFailure, `${detail} unexpectedly`),
       );
     };
     upstream.socket.on('close', upstreamClosed);

@@ -32,8 +32,8 @@ export class RelayState {
    * whatever is queued before the next Sync will never be answered.
    */
   upstreamSkipping = false;
-  /** A FATAL error already went to the client. */
-  fatalSent = false;
+  /** The FATAL error the upstream sent the client before ending the session, if any. */
+  fatalSent: string | undefined;
 
   constructor(
     readonly client: Socket,
