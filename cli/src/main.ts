@@ -46,9 +46,12 @@ const cli = yargs(hideBin(process.argv))
   .alias('h', 'help')
   .version(false)
   .wrap(Math.min(110, process.stdout.columns ?? 100))
-  .fail((message, err) => {
-    if (err !== undefined && err !== null) throw err;
-    throw new CliError(`${message}\nRun "gatehouse --help" for usage.`, ExitCode.Usage);
+  .fail((message, err: unknown) => {
+    // Our handlers throw Errors; yargs reports its own validation failures (a .check, an unknown
+    // option) as a message, a YError or a bare string: those are bad usage.
+    if (err instanceof Error && err.name !== 'YError') throw err;
+    const text = message ?? (err instanceof Error ? err.message : String(err));
+    throw new CliError(`${text}\nRun "gatehouse --help" for usage.`, ExitCode.Usage);
   });
 
 try {

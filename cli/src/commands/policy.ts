@@ -4,7 +4,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { configOption, readConfig } from '../config-source.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { paint, printable, processOutput } from '../output.js';
-import { buildCommand, type CommandKind, PROTOCOL_OF } from '../policy-test/commands.js';
+import { buildCommand, type CommandKind, PROTOCOL_OF, UnjudgeableCommand } from '../policy-test/commands.js';
 
 interface TestArgs {
   config?: string;
@@ -54,7 +54,7 @@ const testCommand: CommandModule<object, TestArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'Machine-readable output' })
       .check((a) => {
         const given = (['sql', 'shell', 'k8s', 'http'] as const).filter((k) => a[k] !== undefined);
-        if (given.length !== 1) throw new Error('give exactly one of --sql, --shell, --k8s, --http');
+        if (given.length !== 1) return 'give exactly one of --sql, --shell, --k8s, --http';
         return true;
       })
       .example(
@@ -84,7 +84,26 @@ const testCommand: CommandModule<object, TestArgs> = {
         ExitCode.Usage,
       );
     }
-    const command = await buildCommand(kind, args[kind] as string);
+    const out = processOutput();
+    let command: Awaited<ReturnType<typeof buildCommand>>;
+    try {
+      command = await buildCommand(kind, args[kind] as string);
+    } catch (err) {
+      if (!(err instanceof UnjudgeableCommand)) throw err;
+      if (args.json)
+        out.out(
+          JSON.stringify(
+            { connection: connection.name, decision: { action: 'deny', reason: err.message } },
+            null,
+            2,
+          ),
+        );
+      else out.out(`${paint(out, 'red', 'DENY')}  refused before policy: ${printable(err.message)}`);
+      if (args.expect !== undefined && args.expect !== 'deny') {
+        throw new CliError(`expected ${args.expect}, got deny`, ExitCode.Failure);
+      }
+      return;
+    }
     const engine = compilePolicy({
       policies: config.policies,
       connections: config.connections.map((c) => ({ name: c.name, policy: c.policy })),
@@ -92,7 +111,6 @@ const testCommand: CommandModule<object, TestArgs> = {
     });
     const identity: Identity = { subject: args.as, groups: args.groups ?? [], issuer: 'policy-test' };
     const decision = engine.decide({ connection: connection.name, identity, command });
-    const out = processOutput();
     if (args.json) {
       out.out(JSON.stringify({ connection: connection.name, command, decision }, null, 2));
     } else {

@@ -6,6 +6,9 @@ import { parseShellCommand } from '@gatehouse/ssh';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { kubectlRequest } from './kubectl-request.js';
 
+/** A command the gateway refuses before policy sees it (it cannot be parsed, so it cannot be judged). */
+export class UnjudgeableCommand extends Error {}
+
 export type CommandKind = 'sql' | 'shell' | 'k8s' | 'http';
 
 export const PROTOCOL_OF: Record<CommandKind, string> = {
@@ -25,10 +28,7 @@ export async function buildCommand(kind: CommandKind, text: string): Promise<Com
       await initSqlAnalyzer();
       const analysis = analyzeSql(text);
       if (!analysis.ok) {
-        throw new CliError(
-          `the PostgreSQL parser refused the statement (the gateway denies it): ${analysis.error}`,
-          ExitCode.Usage,
-        );
+        throw new UnjudgeableCommand(`the PostgreSQL parser refused the statement: ${analysis.error}`);
       }
       return postgresQuery(analysis.redactedText, [...analysis.statements]);
     }
