@@ -1,11 +1,14 @@
 // Session log throughput: committed events/s in strict mode with 1, 8 and 64 concurrent writers,
 // next to plain single-row autocommit inserts into the same table shape at the same synchronous
-// level, measured in the same run. Run after `pnpm build`: `node test/bench/session-log.mjs`.
+// level, measured in the same run; and, for the same runs, the latency under load (append →
+// resolve), the main thread's busy time per event and how late the event loop ran while writers
+// appended. Run after `pnpm build`: `node test/bench/session-log.mjs`.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { openSessionLog } from '../../packages/session-log/dist/index.js';
 
@@ -15,6 +18,7 @@ const Database = require('better-sqlite3');
 
 const WRITERS = [1, 8, 64];
 const MODES = ['full', 'normal'];
+const LOOP_SAMPLE_MS = 1;
 
 /** A realistic command event: about 300 bytes of canonical JSON. */
 function commandEvent(sessionId, n) {
@@ -29,25 +33,52 @@ function commandEvent(sessionId, n) {
   };
 }
 
+function percentile(sorted, p) {
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+}
+
+/**
+ * `writers` sessions each loop `await log.append(...)`. Besides the rate: every append's latency,
+ * the event loop's busy share (so the main thread's busy time per event: preparing, handing over,
+ * resolving — and, if commits ran on it, the commits), and how late a timer due every millisecond
+ * fired: a commit that blocked the loop makes it late by about the commit's duration.
+ */
 async function measureLog(dir, synchronous, writers, budgetMs) {
   const path = join(dir, `log-${synchronous}-${writers}.db`);
   const log = openSessionLog({ path, synchronous, strict: true });
+  // The writer thread starts in the background; measure the running log.
+  await log.append(commandEvent(randomUUID(), 0));
   const sessions = Array.from({ length: writers }, () => randomUUID());
-  let committed = 0;
+  const latencies = [];
+  const delay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
+  delay.enable();
+  const busyBefore = performance.eventLoopUtilization();
   const started = performance.now();
   const deadline = started + budgetMs;
   await Promise.all(
     sessions.map(async (sessionId) => {
       let n = 0;
       while (performance.now() < deadline) {
+        const t = performance.now();
         await log.append(commandEvent(sessionId, n++));
-        committed++;
+        latencies.push(performance.now() - t);
       }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const busy = performance.eventLoopUtilization(busyBefore);
+  delay.disable();
   await log.close();
-  return committed / seconds;
+  latencies.sort((a, b) => a - b);
+  return {
+    eventsPerSec: latencies.length / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    mainBusyUsPerEvent: (busy.active * 1000) / latencies.length,
+    // The histogram holds the intervals between the timer's runs; the lateness is what exceeds one.
+    loopDelayP99Ms: Math.max(0, delay.percentile(99) / 1e6 - LOOP_SAMPLE_MS),
+    loopDelayMaxMs: Math.max(0, delay.max / 1e6 - LOOP_SAMPLE_MS),
+  };
 }
 
 /**
@@ -99,15 +130,29 @@ export async function run({ budgetMs = 500 } = {}) {
 
 export function toMarkdown(results) {
   const fmt = (n) => Math.round(n).toLocaleString('en-US');
+  const ms = (n) => n.toFixed(2);
   const lines = [
     '| synchronous | single-row inserts/s | 1 writer | 8 writers | 64 writers | 64 writers ÷ inserts |',
     '|---|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
-    const ratio = r.writers[64] / r.plainInsertsPerSec;
+    const ratio = r.writers[64].eventsPerSec / r.plainInsertsPerSec;
     lines.push(
-      `| ${r.synchronous} | ${fmt(r.plainInsertsPerSec)} | ${fmt(r.writers[1])} | ${fmt(r.writers[8])} | ${fmt(r.writers[64])} | ${ratio.toFixed(1)}× |`,
+      `| ${r.synchronous} | ${fmt(r.plainInsertsPerSec)} | ${fmt(r.writers[1].eventsPerSec)} | ${fmt(r.writers[8].eventsPerSec)} | ${fmt(r.writers[64].eventsPerSec)} | ${ratio.toFixed(1)}× |`,
     );
+  }
+  lines.push(
+    '',
+    '| synchronous | writers | append → resolve p50 (ms) | p99 (ms) | main thread busy per event (µs) | event-loop lateness p99 (ms) | max (ms) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const r of results) {
+    for (const w of WRITERS) {
+      const m = r.writers[w];
+      lines.push(
+        `| ${r.synchronous} | ${w} | ${ms(m.p50Ms)} | ${ms(m.p99Ms)} | ${m.mainBusyUsPerEvent.toFixed(1)} | ${ms(m.loopDelayP99Ms)} | ${ms(m.loopDelayMaxMs)} |`,
+      );
+    }
   }
   return lines.join('\n');
 }

@@ -88,6 +88,8 @@ export class SqliteSessionLog implements FaultySessionLog {
   #commitError: string | undefined;
   #anchorError: string | undefined;
   #lastCommitAt: number | undefined;
+  /** Set when close() is called, before anything it does (#closed is only set once #close() returns). */
+  #closing = false;
   #closed: Promise<void> | undefined;
   #reader: SqliteSessionLogReader | undefined;
 
@@ -102,7 +104,7 @@ export class SqliteSessionLog implements FaultySessionLog {
   }
 
   append(event: EventInput): Promise<StoredEvent> {
-    if (this.#closed !== undefined) {
+    if (this.#closing) {
       return Promise.reject(new LogWriteError(`session log is closed (${this.path})`));
     }
     let prepared: PreparedEvent;
@@ -157,6 +159,7 @@ export class SqliteSessionLog implements FaultySessionLog {
   }
 
   close(): Promise<void> {
+    this.#closing = true;
     this.#closed ??= this.#close();
     return this.#closed;
   }
@@ -213,7 +216,7 @@ export class SqliteSessionLog implements FaultySessionLog {
     const worker = new Worker(script.url, {
       workerData: config,
       name: 'session-log-writer',
-      ...(script.execArgv === undefined ? {} : { execArgv: script.execArgv }),
+      execArgv: script.execArgv,
     });
     let exited!: () => void;
     const thread: WriterThread = {
@@ -349,7 +352,7 @@ export class SqliteSessionLog implements FaultySessionLog {
     this.#downError = error;
     this.#rejectAll(error);
     this.#anchorBusy = false;
-    if (this.#closed !== undefined) return;
+    if (this.#closing) return;
     if (!repeated) this.#report(error);
     this.#scheduleRestart();
   }
@@ -360,7 +363,7 @@ export class SqliteSessionLog implements FaultySessionLog {
     this.#restarts++;
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = undefined;
-      if (this.#closed !== undefined) return;
+      if (this.#closing) return;
       try {
         this.#thread = this.#spawn();
       } catch (err) {
@@ -396,7 +399,7 @@ export class SqliteSessionLog implements FaultySessionLog {
       this.#inflight.length > this.#inflightStart ||
       this.#queue.length > 0 ||
       this.#anchorBusy ||
-      this.#closed !== undefined;
+      this.#closing;
     if (wanted === this.#referenced) return;
     this.#referenced = wanted;
     if (wanted) worker.ref();

@@ -5,20 +5,22 @@ let warned = false;
 
 export interface WriterScript {
   readonly url: URL;
-  /** Node options for the thread; undefined to inherit the process's. */
-  readonly execArgv: string[] | undefined;
+  /** Node options for the thread: the process's own, less those about its entry point. */
+  readonly execArgv: string[];
 }
 
 /**
  * The writer thread's script. Worker threads run JavaScript only, so when this module itself runs
  * from its TypeScript source (the test runner does that), the compiled script in ../dist is used:
  * build the package first (`pnpm exec tsc -b packages/session-log`). That script imports the
- * compiled workspace packages too, so the `source` export condition the test runner resolves
- * sources with is not passed on.
+ * compiled workspace packages too, so the export conditions the test runner resolves sources with
+ * are not passed on.
  */
 export function writerScript(): WriterScript {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return { url: new URL('./writer-worker.js', here), execArgv: undefined };
+  if (!here.endsWith('.ts')) {
+    return { url: new URL('./writer-worker.js', here), execArgv: workerExecArgv(process.execArgv, false) };
+  }
   const script = new URL('../dist/writer-worker.js', here);
   if (!existsSync(script)) {
     throw new Error(
@@ -26,15 +28,23 @@ export function writerScript(): WriterScript {
     );
   }
   if (!warned) warnIfStale(new URL('.', here), new URL('../tsconfig.tsbuildinfo', here));
-  return { url: script, execArgv: withoutConditions(process.execArgv) };
+  return { url: script, execArgv: workerExecArgv(process.execArgv, true) };
 }
 
-function withoutConditions(args: readonly string[]): string[] {
+/**
+ * A thread inherits the process's options by default, including those that describe how the
+ * process was started (`node --input-type=module -e …`), which make a thread running a file fail.
+ */
+export function workerExecArgv(args: readonly string[], dropConditions: boolean): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
-    if (arg === '--conditions' || arg === '-C') i++;
-    else if (!arg.startsWith('--conditions=') && !arg.startsWith('-C=')) out.push(arg);
+    const name = arg.split('=', 1)[0] as string;
+    const hasValue = arg.includes('=');
+    const entryPoint = ['-e', '--eval', '-p', '--print', '--input-type'].includes(name);
+    const condition = dropConditions && (name === '--conditions' || name === '-C');
+    if (!entryPoint && !condition) out.push(arg);
+    else if (!hasValue) i++;
   }
   return out;
 }

@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { EventType, LogWriteError, type StoredEvent } from '@gatehouse/core';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -9,6 +11,7 @@ import { readAnchor } from './anchor.js';
 import { eventHash } from './chain.js';
 import { openSessionLog, openSessionLogWithFaults, type SessionLog } from './session-log.js';
 import { verifySessionLog } from './verify.js';
+import { workerExecArgv } from './writer-script.js';
 
 const dirs: string[] = [];
 const logs: SessionLog[] = [];
@@ -199,5 +202,47 @@ describe('close', () => {
     await log.close();
     const handles = (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo();
     expect(handles.filter((h) => /worker|MessagePort/i.test(h))).toEqual([]);
+  });
+
+  it('keeps a process alive while it waits for the log, and no longer', () => {
+    const path = tempPath();
+    const index = pathToFileURL(join(import.meta.dirname, '../dist/index.js')).href;
+    const script = (body: string) =>
+      execFileSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { openSessionLog } from ${JSON.stringify(index)};
+           const log = openSessionLog({ path: ${JSON.stringify(path)} });
+           ${body}`,
+        ],
+        { encoding: 'utf8', timeout: 20_000 },
+      );
+    // Top-level awaits on the log settle (an empty event loop would exit with code 13 first).
+    expect(
+      script(`await log.append({ sessionId: 's', type: 'note', data: {} });
+              await new Promise((resolve) => setTimeout(resolve, 100));
+              await log.close();
+              console.log('closed');`),
+    ).toBe('closed\n');
+    // An idle writer thread does not hold the process open, even when the log is never closed.
+    expect(
+      script(`const e = await log.append({ sessionId: 's', type: 'note', data: {} });
+              console.log(e.seq);`),
+    ).toBe('2\n');
+    expect(count(path)).toBe(2);
+  });
+});
+
+describe('workerExecArgv', () => {
+  it('passes the process options on, except how its entry point was given and, from sources, conditions', () => {
+    const args = ['--input-type=module', '-e', 'code', '--max-old-space-size=100', '--conditions', 'source'];
+    expect(workerExecArgv(args, false)).toEqual(['--max-old-space-size=100', '--conditions', 'source']);
+    expect(workerExecArgv(args, true)).toEqual(['--max-old-space-size=100']);
+    expect(workerExecArgv(['--input-type', 'module', '-p', 'x', '-C=dev', '--import', 'tsx'], true)).toEqual([
+      '--import',
+      'tsx',
+    ]);
   });
 });
