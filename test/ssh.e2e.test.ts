@@ -327,12 +327,33 @@ describe('ssh exec', () => {
 });
 
 describe('ssh authentication', () => {
+  it.skipIf(!existsSync('/usr/bin/sshpass'))('works with sshpass and the password method', async () => {
+    const child = spawn(
+      'sshpass',
+      [
+        '-e',
+        'ssh',
+        '-o',
+        'PreferredAuthentications=password',
+        ...sshClientOptions(),
+        '-o',
+        'LogLevel=ERROR',
+      ].concat(['-p', String(ports['ssh']), 'deploy@127.0.0.1', 'echo via-sshpass']),
+      { env: { PATH: process.env['PATH'], HOME: join(work, 'home'), SSHPASS: token } },
+    );
+    const r = await collect(child, '');
+    expect(r.stderr).toBe('');
+    expect(r).toMatchObject({ code: 0, stdout: 'via-sshpass\n' });
+  });
+
   it('refuses a bad token, says why, logs the failure and disconnects after the allowed attempts', async () => {
     const since = lastSeq();
     const r = await ssh('ssh', ['deploy@127.0.0.1', 'echo hi'], { token: 'not-a-token' });
     expect(r.code).toBe(255);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('Authentication failed');
+    expect(r.stderr).toContain('Authentication failed: malformed token');
+    expect(r.stderr).toContain('No attempts left.');
+    expect(r.stderr).not.toContain('please try again');
     const events = await sessionEvents(since);
     const auth = ofType(events, 'auth');
     expect(auth.length).toBeGreaterThanOrEqual(1);
@@ -436,6 +457,20 @@ describe('ssh interactive shell', () => {
     } finally {
       tmux('kill-server');
     }
+  });
+
+  it('judges the lines a shell reads from an exec channel without a pty (bash -s)', async () => {
+    const since = lastSeq();
+    const r = await ssh('ssh', ['deploy@127.0.0.1', 'bash -s'], {
+      input: `echo one\nrm -rf ${victimDir}/y\necho two`,
+    });
+    expect(r.stdout).toBe('one\ntwo\n');
+    expect(r.stderr).toContain('gatehouse: denied: removing files is not allowed here');
+    expect(existsSync(join(victimDir, 'y'))).toBe(true);
+    const events = await sessionEvents(since);
+    const lines = ofType(events, 'command').filter((c) => c['kind'] === 'shell-line');
+    expect(lines.map((c) => c['text'])).toEqual(['echo one', `rm -rf ${victimDir}/y`, 'echo two']);
+    expect(lines[0]?.['attributes']).toMatchObject({ channel: 'exec' });
   });
 
   it('judges the lines of a script piped into a shell without a pty', async () => {

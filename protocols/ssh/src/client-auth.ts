@@ -170,7 +170,10 @@ export class ClientAuth {
     } catch (err) {
       // Logged by the session (without the token).
       const reason = isGatewayError(err) ? err.message : 'token verification failed';
-      return this.#failed(reason);
+      // OpenSSH's askpass and password prompts send nothing at all for input over 1022 characters.
+      const hint =
+        token === '' ? ' (no token arrived; OpenSSH drops tokens longer than 1022 characters)' : '';
+      return this.#failed(`${reason}${hint}`);
     }
   }
 

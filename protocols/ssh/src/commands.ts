@@ -40,3 +40,14 @@ export function channelCommand(channel: SshChannel, text: string, destination?: 
 export function hostPort(host: string, port: number): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+const SHELL_READS_SESSION = "reads commands from the session's standard input";
+
+/**
+ * Whether a shell in an exec command reads its commands from the channel's input (`bash -s`,
+ * `sh < /dev/stdin`, a bare `sh`). The parser says so only in its reasons, so the text is matched
+ * here, in one place; the e2e test "a shell reading an exec channel's input" fails should it change.
+ */
+export function readsShellInput(parse: ShellParse): boolean {
+  return parse.reasons.some((r) => r.endsWith(SHELL_READS_SESSION));
+}

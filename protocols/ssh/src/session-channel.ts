@@ -2,7 +2,7 @@ import { type CommandResult, type CommandTicket, toGatewayError } from '@gatehou
 import type { ClientChannel, PseudoTtyInfo, PseudoTtyOptions, ServerChannel, Session } from 'ssh2';
 import { type ChannelHost, EXIT_DENIED, EXIT_GATEWAY, type LiveChannel } from './channel-host.js';
 import { Outbox, PauseSet, relay } from './channel-io.js';
-import { channelCommand, execCommand, shellLineCommand } from './commands.js';
+import { channelCommand, execCommand, readsShellInput, shellLineCommand } from './commands.js';
 import { LineTracker, type SubmittedLine } from './interactive/line-tracker.js';
 import { type LineVerdict, ShellGate } from './interactive/shell-gate.js';
 import { judge, printable } from './judge.js';
@@ -166,8 +166,11 @@ export class SessionChannel implements LiveChannel {
       this.#note({ refused: 'exec', reason: 'command too long to judge', length: text.length });
       return this.#refuse(`the command is longer than ${DEFAULT_MAX_LENGTH} characters and cannot be judged`);
     }
-    // With a pty, what the client types is judged line by line, so a shell reading it is no blind spot.
-    const command = execCommand(text, parseShellCommand(text, { interactive: pty }));
+    // With a pty, what the client types is judged line by line, so a shell reading it is no blind
+    // spot; without one, a shell reading the channel's input gets its lines judged the same way.
+    const parse = parseShellCommand(text, { interactive: pty });
+    const gate = pty ? 'terminal' : readsShellInput(parse) ? 'raw' : undefined;
+    const command = execCommand(text, parse);
     const verdict = await judge(this.#host.ctx, command, this.#signal, (message) =>
       this.#stderr(`gatehouse: held for review: ${printable(message)}; waiting for an approver`),
     );
@@ -179,7 +182,7 @@ export class SessionChannel implements LiveChannel {
     const upstream = await this.#openUpstream((u) =>
       u.exec(text, { ...(pty ? { pty: this.#ptyOptions() } : {}), env: { ...this.#env } }),
     );
-    if (upstream !== undefined) this.#wire(upstream, pty ? 'terminal' : undefined, 'exec');
+    if (upstream !== undefined) this.#wire(upstream, gate, 'exec');
   }
 
   async #shell(): Promise<void> {

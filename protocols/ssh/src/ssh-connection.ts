@@ -60,7 +60,8 @@ export class SshConnection {
       logger: ctx.logger,
       onExhausted: (reason) => {
         this.#setEnd('auth-failed', reason);
-        this.#closeClient(100);
+        // The refusal is already written; cut before the client tries another method.
+        this.#closeClient(0);
       },
     });
   }
