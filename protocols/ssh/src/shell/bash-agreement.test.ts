@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseShellCommand } from './parse-shell-command.js';
 
@@ -26,8 +27,9 @@ function bash(args: string[]): Buffer {
 
 /** Words as bash splits and unquotes them, seen through `printf '%s\0'`. */
 function bashWords(words: string): string[] {
-  const out = bash(['-c', `printf '%s\\0' ${words}`]).toString('utf8');
-  return out.split('\0').slice(0, -1);
+  // A leading `-` keeps printf from printing an empty field when the words expand to nothing.
+  const out = bash(['-c', `printf '%s\\0' - ${words}`]).toString('utf8');
+  return out.split('\0').slice(1, -1);
 }
 
 function bashParses(text: string): boolean {
@@ -61,6 +63,86 @@ describe.skipIf(!haveBash)('agreement with bash', () => {
     expect(ours.opaque).toBe(false);
     expect(ours.commands).toHaveLength(1);
     expect(ours.commands[0]?.slice(2)).toEqual(bashWords(words));
+  });
+
+  it('splits and unquotes random quoted words like bash', () => {
+    const plain = fc.stringMatching(/^[A-Za-z0-9_.,:@%+=/-]{1,6}$/);
+    const single = fc.stringMatching(/^[^'\0]{0,8}$/).map((s) => `'${s}'`);
+    const double = fc
+      .array(
+        fc.constantFrom(
+          'a',
+          ' ',
+          ';',
+          '|',
+          '&',
+          '<',
+          '(',
+          ')',
+          "'",
+          '\\"',
+          '\\\\',
+          '\\$',
+          '\\`',
+          '\\x',
+          '\\\n',
+          '#',
+          '~',
+        ),
+        {
+          maxLength: 8,
+        },
+      )
+      .map((parts) => `"${parts.join('')}"`);
+    const escaped = fc.constantFrom(
+      '\\ ',
+      '\\;',
+      '\\|',
+      '\\&',
+      '\\<',
+      '\\(',
+      '\\$',
+      '\\`',
+      '\\"',
+      "\\'",
+      '\\\\',
+      '\\a',
+      '\\\n',
+    );
+    const ansi = fc
+      .array(
+        fc.constantFrom(
+          'a',
+          ' ',
+          "\\'",
+          '\\"',
+          '\\\\',
+          '\\n',
+          '\\t',
+          '\\x41',
+          '\\101',
+          '\\u00e9',
+          '\\cA',
+          '\\q',
+          '\\0x',
+        ),
+        {
+          maxLength: 6,
+        },
+      )
+      .map((parts) => `$'${parts.join('')}'`);
+    const word = fc
+      .array(fc.oneof(plain, single, double, escaped, ansi), { minLength: 1, maxLength: 4 })
+      .map((p) => p.join(''));
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 1, maxLength: 4 }), (words) => {
+        const text = words.join(' ');
+        const ours = parseShellCommand(`printf '%s\\0' ${text}`);
+        expect(ours.opaque).toBe(false);
+        expect(ours.commands.slice(0, 1).map((argv) => argv.slice(2))).toEqual([bashWords(text)]);
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it.each([

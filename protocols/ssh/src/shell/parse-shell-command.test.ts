@@ -242,6 +242,8 @@ describe('interactive lines', () => {
     expect(parseShellCommand("echo '!rm'", { interactive: true }).opaque).toBe(false);
     expect(parseShellCommand('echo hi! ; ! true', { interactive: true }).opaque).toBe(false);
     expect(parseShellCommand('echo !rm').opaque).toBe(false);
+    expect(parseShellCommand('^echo^rm', { interactive: true }).opaque).toBe(true);
+    expect(parseShellCommand('^echo^rm').opaque).toBe(false);
   });
 
   it('a shell started without a command reads the terminal, whose lines are judged as they come', () => {

@@ -53,7 +53,11 @@ export function parseShellCommand(text: string, options: ShellParseOptions = {})
       reasons: [`the command line is longer than ${maxLength} characters`],
     };
   }
-  const collector = new Collector({ maxDepth, maxLength, interactive: options.interactive === true });
+  const interactive = options.interactive === true;
+  const collector = new Collector({ maxDepth, maxLength, interactive });
+  // Interactive bash reads a line starting with `^` as `^old^new`: the previous line, edited.
+  if (interactive && text.startsWith('^'))
+    collector.opaque('history substitution (^old^new) in an interactive shell');
   try {
     collector.parseText(text, { depth: 0, stdin: { kind: 'session' }, placeholders: [] });
   } catch (err) {
