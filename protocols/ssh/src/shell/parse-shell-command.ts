@@ -10,6 +10,18 @@
  * `${x:-y}`), command substitutions in arguments (`$(date)`, reported as written, while their inner
  * commands are reported on their own), globs (`*.log`), brace expansion (`/tmp/{a,b}`) and tildes.
  * Only in a command name do they make the result opaque, since they hide which program runs.
+ *
+ * Wrappers (`sudo`, `env`, `timeout`, `xargs`, `find`, `command` …) are reported as written: the
+ * policy engine unwraps them itself. The parser looks behind them only for what the engine cannot
+ * see — a shell and its payload. Payloads parsed as shell text: `sh -c` (any sh/bash/dash/zsh/ksh,
+ * behind wrappers or after any word, as in `docker exec c sh -c …`), `eval`, `su -c`, `runuser -c`,
+ * `flock -c`, `script -c`, `env -S`, `watch`, `trap`, `alias` values and `ssh host cmd`; the command
+ * of `find -exec … ;` is reported as a command of its own. A shell reading standard input has its
+ * program parsed when the text shows it (`echo …|sh`, `printf …|sh`, `sh <<EOF`, `sh <<<…`,
+ * `cat <<EOF|sh`) and is opaque otherwise. The keywords `time` and `!` are not programs.
+ *
+ * Input longer than `maxLength` is refused with an opaque result rather than an exception: the
+ * function never throws.
  */
 import { Collector } from './collector.js';
 
