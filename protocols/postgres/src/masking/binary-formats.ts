@@ -131,34 +131,49 @@ function writeValues(out: Buffer, pos: number, values: readonly (Uint8Array | nu
 }
 
 /** Decimal text of a binary int2/int4/int8, or undefined when the width is wrong. */
-export function binaryIntText(buf: Uint8Array, start: number, end: number): string | undefined {
+export function binaryIntText(buf: Buffer, start: number, end: number): string | undefined {
   const n = end - start;
-  const view = new DataView(buf.buffer, buf.byteOffset + start, n);
   if (n === 8) {
-    const hi = view.getInt32(0);
-    const lo = view.getUint32(4);
+    const hi = buf.readInt32BE(start);
+    const lo = buf.readUInt32BE(start + 4);
     // Exact as a double below 2^53; past that BigInt renders it.
     if (hi >= -0x200000 && hi < 0x200000) return String(hi * 0x100000000 + lo);
-    return view.getBigInt64(0).toString();
+    return buf.readBigInt64BE(start).toString();
   }
-  if (n === 4) return String(view.getInt32(0));
-  if (n === 2) return String(view.getInt16(0));
+  if (n === 4) return String(buf.readInt32BE(start));
+  if (n === 2) return String(buf.readInt16BE(start));
   return undefined;
 }
 
-export function binaryFloatText(buf: Uint8Array, start: number, end: number): string | undefined {
+/**
+ * Whether a binary integer has at least `digits` decimal digits, read without rendering it: the
+ * common small id or count is dismissed with one comparison.
+ */
+export function binaryIntHasDigits(buf: Buffer, start: number, end: number, digits: number): boolean {
   const n = end - start;
-  const view = new DataView(buf.buffer, buf.byteOffset + start, n);
+  const bound = 10 ** (digits - 1);
+  if (n === 4) return Math.abs(buf.readInt32BE(start)) >= bound;
+  if (n === 2) return Math.abs(buf.readInt16BE(start)) >= bound;
+  if (n === 8) {
+    const hi = buf.readInt32BE(start);
+    if (hi > 0x1fffff || hi < -0x200000) return true;
+    return Math.abs(hi * 0x100000000 + buf.readUInt32BE(start + 4)) >= bound;
+  }
+  return true;
+}
+
+export function binaryFloatText(buf: Buffer, start: number, end: number): string | undefined {
+  const n = end - start;
   // Integers below 1e21 print without an exponent, so a card number stored in a float8 shows its digits.
-  if (n === 8) return String(view.getFloat64(0));
-  if (n === 4) return String(view.getFloat32(0));
+  if (n === 8) return String(buf.readDoubleBE(start));
+  if (n === 4) return String(buf.readFloatBE(start));
   return undefined;
 }
 
 /** money is int8 cents; rendered without currency symbol or grouping (lc_monetary is the server's). */
-export function binaryMoneyText(buf: Uint8Array, start: number, end: number): string | undefined {
+export function binaryMoneyText(buf: Buffer, start: number, end: number): string | undefined {
   if (end - start !== 8) return undefined;
-  const cents = new DataView(buf.buffer, buf.byteOffset + start, 8).getBigInt64(0);
+  const cents = buf.readBigInt64BE(start);
   const negative = cents < 0n;
   const abs = negative ? -cents : cents;
   const units = (abs / 100n).toString();
@@ -176,21 +191,20 @@ const MAX_SCALE = 1000;
 const MAX_DIGITS = 0x4000;
 
 /** numeric_send → the text numeric_out would print, or undefined when malformed. */
-export function binaryNumericText(buf: Uint8Array, start: number, end: number): string | undefined {
+export function binaryNumericText(buf: Buffer, start: number, end: number): string | undefined {
   const n = end - start;
   if (n < 8) return undefined;
-  const view = new DataView(buf.buffer, buf.byteOffset + start, n);
-  const ndigits = view.getInt16(0);
-  const weight = view.getInt16(2);
-  const sign = view.getUint16(4);
-  const dscale = view.getInt16(6);
+  const ndigits = buf.readInt16BE(start);
+  const weight = buf.readInt16BE(start + 2);
+  const sign = buf.readUInt16BE(start + 4);
+  const dscale = buf.readInt16BE(start + 6);
   if (ndigits < 0 || ndigits > MAX_DIGITS || n !== 8 + ndigits * 2 || dscale < 0 || dscale > MAX_SCALE)
     return undefined;
   if (sign === NUMERIC_NAN) return 'NaN';
   if (sign === NUMERIC_PINF) return 'Infinity';
   if (sign === NUMERIC_NINF) return '-Infinity';
   if (sign !== NUMERIC_POS && sign !== NUMERIC_NEG) return undefined;
-  const digit = (i: number): number => (i >= 0 && i < ndigits ? view.getInt16(8 + i * 2) : 0);
+  const digit = (i: number): number => (i >= 0 && i < ndigits ? buf.readInt16BE(start + 8 + i * 2) : 0);
   for (let i = 0; i < ndigits; i++) if (digit(i) < 0 || digit(i) > 9999) return undefined;
   let out = sign === NUMERIC_NEG ? '-' : '';
   if (weight < 0) {

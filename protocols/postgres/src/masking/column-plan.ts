@@ -6,7 +6,7 @@
 import type { JsonMasking } from './json-masking.js';
 import type { ColumnLineage } from './lineage-types.js';
 import type { MaskingPolicyView } from './masking-policy.js';
-import { typeInfo } from './type-oids.js';
+import { type TypeInfo, typeInfo } from './type-oids.js';
 import type { Cover, ValueMode } from './value-masker.js';
 
 /** One RowDescription field as the masker needs it (pg-protocol's names are accepted too). */
@@ -37,6 +37,11 @@ export interface ColumnPlan {
   readonly mode: ValueMode;
   /** Nothing can change this column's values: they are not even looked at. */
   readonly idle: boolean;
+  /**
+   * The value's bytes are the text the detectors would see and nothing else can change it: when
+   * the prefilter says no on the raw bytes, the value is skipped without further ado.
+   */
+  readonly bytePrefilter: boolean;
   /** Why the column is masked whole, for the notice: the covering source, if any. */
   readonly reason: string | undefined;
 }
@@ -124,7 +129,17 @@ export function planColumn(
   const info = typeInfo(field.typeOID);
   const inert = info.cls === 'safe' || (info.cls === 'array' && typeInfo(info.element ?? 0).cls === 'safe');
   const idle = cover === null && (inert || (!view.hasDetectors && !jsonKeys));
-  return { type: field.typeOID, format: field.format, mode, idle, reason };
+  const bytePrefilter = cover === null && !jsonKeysSuffice && rawIsText(info, field.format, jsonKeys);
+  return { type: field.typeOID, format: field.format, mode, idle, bytePrefilter, reason };
+}
+
+/** Whether a value's raw bytes are all the detectors would look at (see ColumnPlan.bytePrefilter). */
+function rawIsText(info: TypeInfo, format: 0 | 1, jsonKeys: boolean): boolean {
+  const json = info.cls === 'json' || (info.cls === 'array' && typeInfo(info.element ?? 0).cls === 'json');
+  if (json) return !jsonKeys && (format === 0 || !info.versioned);
+  if (format === 0)
+    return info.cls !== 'bytea' && !(info.cls === 'array' && typeInfo(info.element ?? 0).cls === 'bytea');
+  return info.cls === 'text' && !info.versioned;
 }
 
 /**

@@ -160,7 +160,7 @@ export class CopyMasker {
       if (plan.idle || this.isNull(data, s, e)) continue;
       if (plan.mode.cover === null && !this.view.mayDetect(data, s, e)) continue;
       const value = decodeTextField(data.subarray(s, e));
-      const masked = this.values.maskString(value, 0, plan.mode);
+      const masked = this.maskString(value, plan);
       if (masked === undefined || masked === value) continue;
       parts ??= bounds.map((b, k) =>
         data.subarray(b, k + 1 < bounds.length ? (bounds[k + 1] as number) - 1 : end),
@@ -169,6 +169,15 @@ export class CopyMasker {
         masked === null ? this.nullMarker : Buffer.from(encodeTextField(masked, this.opts.delimiter), 'utf8');
     }
     return parts === undefined ? undefined : joinFields(parts, this.delimiter);
+  }
+
+  /** A text field's replacement; a value we failed to process is withheld (NULL), never passed on. */
+  private maskString(value: string, plan: ColumnPlan): string | null | undefined {
+    try {
+      return this.values.maskString(value, 0, plan.mode);
+    } catch {
+      return null;
+    }
   }
 
   private isNull(data: Buffer, s: number, e: number): boolean {
@@ -206,7 +215,7 @@ export class CopyMasker {
       const plan = plans[i] as ColumnPlan;
       if (plan.idle || f.value === null) return;
       if (plan.mode.cover === null && !this.view.mayDetect(data, f.start, f.end)) return;
-      const masked = this.values.maskString(f.value, 0, plan.mode);
+      const masked = this.maskString(f.value, plan);
       if (masked === undefined || masked === f.value) return;
       parts ??= fields.map((x) => data.subarray(x.start, x.end));
       parts[i] = masked === null ? this.nullMarker : Buffer.from(this.csvQuote(masked), 'utf8');

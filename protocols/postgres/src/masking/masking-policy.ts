@@ -32,6 +32,11 @@ const CACHE_LIMIT = 4096;
 export class MaskingPolicyView {
   readonly hasColumnRules: boolean;
   readonly hasDetectors: boolean;
+  /**
+   * Fewest digits a number must print with for a detector to find anything in it (0: unknown).
+   * The built-in detectors need 8 (a `+`-less number needs 9, but a money amount prints a `-`).
+   */
+  readonly numberDigits: number;
   private readonly covers = new Map<string, boolean>();
   private readonly probeText: readonly string[];
   private readonly filter: Prefilter | undefined;
@@ -53,6 +58,7 @@ export class MaskingPolicyView {
       this.filter = prefilter;
     }
     this.filterIsBuiltin = this.filter === builtinPrefilter;
+    this.numberDigits = this.filterIsBuiltin ? 8 : 0;
   }
 
   coversColumn(column: string): boolean {

@@ -228,7 +228,7 @@ class DataRowMasker implements RowMasker {
       if (n === -1) continue;
       if (n < 0 || n > len - pos) fail(`column ${i + 1} declares ${n} bytes, ${len - pos} left`);
       const plan = i < this.fields.length ? (this.plans[i] as ColumnPlan) : this.extraPlan(i);
-      if (!plan.idle) {
+      if (!plan.idle && !(plan.bytePrefilter && !this.view.mayDetect(raw, pos, pos + n))) {
         const r = this.maskValue(raw, pos, pos + n, plan, i);
         if (r !== undefined) {
           changes ??= new Array<Replacement>(count);
