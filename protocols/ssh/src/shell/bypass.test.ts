@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseShellCommand } from './parse-shell-command.js';
 
-type Case = readonly [text: string, commands: string[][], opaque?: boolean];
+type Case = [text: string, commands: string[][], opaque?: boolean];
 
 function check([text, commands, opaque = false]: Case): void {
   const result = parseShellCommand(text);
@@ -45,7 +45,7 @@ describe('spelling the program name differently', () => {
     ['nice -n 10 rm x', [['nice', '-n', '10', 'rm', 'x']]],
     ['xargs rm', [['xargs', 'rm']]],
     ['xargs -0 -n 1 rm -f', [['xargs', '-0', '-n', '1', 'rm', '-f']]],
-  ])('%j', (...c) => check(c));
+  ])('%j', (text, commands, opaque) => check([text, commands, opaque]));
 });
 
 describe('hiding the program among other commands', () => {
@@ -124,7 +124,7 @@ describe('hiding the program among other commands', () => {
       ],
     ],
     ["echo '; rm x'", [['echo', '; rm x']]],
-  ])('%j', (...c) => check(c));
+  ])('%j', (text, commands, opaque) => check([text, commands, opaque]));
 });
 
 describe('making the program name unknowable is opaque', () => {
@@ -190,7 +190,7 @@ describe('making the program name unknowable is opaque', () => {
       ],
       true,
     ],
-  ])('%j', (...c) => check(c));
+  ])('%j', (text, commands, opaque) => check([text, commands, opaque]));
 });
 
 describe('running the program through another program', () => {
@@ -339,7 +339,7 @@ describe('running the program through another program', () => {
         ['rm', 'x'],
       ],
     ],
-  ])('%j', (...c) => check(c));
+  ])('%j', (text, commands, opaque) => check([text, commands, opaque]));
 });
 
 describe('input that is cut short or too deep is opaque', () => {
@@ -350,7 +350,7 @@ describe('input that is cut short or too deep is opaque', () => {
     ['rm `x', [['rm', '`x'], ['x']], true],
     ['rm \\', [['rm', '\\']]],
     ['(((((((((((rm)', [['rm']], true],
-  ])('%j', (...c) => check(c));
+  ])('%j', (text, commands, opaque) => check([text, commands, opaque]));
 
   it('nesting beyond the limit is opaque', () => {
     // `((((rm x))))` is arithmetic (bash evaluates it and runs nothing); spaces make subshells.

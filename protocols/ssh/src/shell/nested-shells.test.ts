@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseShellCommand } from './parse-shell-command.js';
 
-type Case = readonly [text: string, commands: string[][], opaque?: boolean];
+type Case = [text: string, commands: string[][], opaque?: boolean];
 
 function check([text, commands, opaque = false]: Case): void {
   const result = parseShellCommand(text);
@@ -178,7 +178,7 @@ describe('command strings', () => {
       ],
       true,
     ],
-  ])('%j', (...c) => check(c));
+  ])('%j', (text, commands, opaque) => check([text, commands, opaque]));
 });
 
 describe('wrappers in front of a shell', () => {
@@ -324,7 +324,7 @@ describe('wrappers in front of a shell', () => {
       "ssh -t host sudo sh -c 'rm x'",
       [['ssh', '-t', 'host', 'sudo', 'sh', '-c', 'rm x'], ['sudo', 'sh', '-c', 'rm', 'x'], ['rm']],
     ],
-  ])('%j', (...c) => check(c));
+  ])('%j', (text, commands, opaque) => check([text, commands, opaque]));
 });
 
 describe('eval', () => {
@@ -351,7 +351,7 @@ describe('eval', () => {
       [['eval', '$(ssh-agent -s)'], ['ssh-agent', '-s'], ['$(ssh-agent -s)'], ['ssh-agent', '-s']],
       true,
     ],
-  ])('%j', (...c) => check(c));
+  ])('%j', (text, commands, opaque) => check([text, commands, opaque]));
 });
 
 describe('depth', () => {

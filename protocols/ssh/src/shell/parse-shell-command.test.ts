@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseShellCommand } from './parse-shell-command.js';
 
 /** `[text, commands, opaque]`: what bash would run, outer commands before the ones inside them. */
-type Case = readonly [text: string, commands: string[][], opaque?: boolean];
+type Case = [text: string, commands: string[][], opaque?: boolean];
 
 function check([text, commands, opaque = false]: Case): void {
   const result = parseShellCommand(text);
@@ -39,7 +39,7 @@ describe('words and quoting', () => {
     ['echo ~ ~/x ~root', [['echo', '~', '~/x', '~root']]],
     ['rm -rf /tmp/{a,b} *.log [ab]?', [['rm', '-rf', '/tmp/{a,b}', '*.log', '[ab]?']]],
     ['echo é 😀', [['echo', 'é', '😀']]],
-  ])('%j', (...c) => check(c));
+  ])('%j', (text, commands, opaque) => check([text, commands, opaque]));
 });
 
 describe('lists, pipelines and operators', () => {
@@ -57,7 +57,7 @@ describe('lists, pipelines and operators', () => {
     ['time -p a', [['a']]],
     ['a;b&&c||d|e', [['a'], ['b'], ['c'], ['d'], ['e']]],
     ['a;', [['a']]],
-  ])('%j', (...c) => check(c));
+  ])('%j', (text, commands, opaque) => check([text, commands, opaque]));
 });
 
 describe('compound commands', () => {
@@ -105,7 +105,7 @@ describe('compound commands', () => {
       ],
     ],
     ['{ a; } > out 2>&1', [['a']]],
-  ])('%j', (...c) => check(c));
+  ])('%j', (text, commands, opaque) => check([text, commands, opaque]));
 });
 
 describe('assignments and redirections', () => {
@@ -148,7 +148,7 @@ describe('assignments and redirections', () => {
     ['cat <<EOF | grep x\nbody\nEOF', [['cat'], ['grep', 'x']]],
     ['x=$(cat <<EOF\n$(a)\nEOF\n)', [['cat'], ['a']]],
     ['cat <<EOF\nno end', [['cat']]],
-  ])('%j', (...c) => check(c));
+  ])('%j', (text, commands, opaque) => check([text, commands, opaque]));
 });
 
 describe('expansions and substitutions', () => {
@@ -207,7 +207,7 @@ describe('expansions and substitutions', () => {
     ['r[m] x', [['r[m]', 'x']], true],
     ['[ -f x ]', [['[', '-f', 'x', ']']]],
     ['echo @(a|b) !(c)', [['echo', '@(a|b)', '!(c)']]],
-  ])('%j', (...c) => check(c));
+  ])('%j', (text, commands, opaque) => check([text, commands, opaque]));
 });
 
 describe('syntax errors and unterminated input are opaque, and what was read is kept', () => {
@@ -231,7 +231,7 @@ describe('syntax errors and unterminated input are opaque, and what was read is 
     ['a (b)', [['a'], ['b']], true],
     ['a >', [['a']], true],
     ['{ a }', [['a', '}']], true],
-  ])('%j', (...c) => check(c));
+  ])('%j', (text, commands, opaque) => check([text, commands, opaque]));
 });
 
 describe('interactive lines', () => {

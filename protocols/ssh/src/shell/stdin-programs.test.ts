@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseShellCommand } from './parse-shell-command.js';
 
-type Case = readonly [text: string, commands: string[][], opaque?: boolean];
+type Case = [text: string, commands: string[][], opaque?: boolean];
 
 function check([text, commands, opaque = false]: Case): void {
   const result = parseShellCommand(text);
@@ -148,7 +148,7 @@ describe('shells reading commands from standard input', () => {
     ['command -pv sh', [['command', '-pv', 'sh']]],
     ['sh script.sh', [['sh', 'script.sh']]],
     ['bash -x ./deploy.sh arg', [['bash', '-x', './deploy.sh', 'arg']]],
-  ])('%j', (...c) => check(c));
+  ])('%j', (text, commands, opaque) => check([text, commands, opaque]));
 });
 
 describe('other interpreters reading a program from standard input', () => {
@@ -178,5 +178,5 @@ describe('other interpreters reading a program from standard input', () => {
         ['python', '-m', 'json.tool'],
       ],
     ],
-  ])('%j', (...c) => check(c));
+  ])('%j', (text, commands, opaque) => check([text, commands, opaque]));
 });
