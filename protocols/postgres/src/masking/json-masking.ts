@@ -19,7 +19,10 @@ export interface Cover {
 export interface JsonMasking {
   /** The path of the document itself (the result column's name); keys extend it with dots. */
   readonly path: string;
-  /** Cover for a field, given its path and its depth (1 for the keys of the top-level object). */
+  /**
+   * Cover for a field, given its path and its depth in objects (1 for the keys of the outermost
+   * objects, also when they are elements of arrays, as json_agg makes them).
+   */
   coverOf(path: string, key: string, depth: number): Cover | null;
   mayDetect(text: string): boolean;
   maskText(text: string): string;
@@ -32,6 +35,7 @@ interface Frame {
   readonly array: boolean;
   readonly path: string;
   readonly cover: Cover | null;
+  /** Objects among this frame and its ancestors. */
   readonly depth: number;
   /** first: just opened; key: a key must follow; value: a value must follow; after: `,` or close. */
   state: FrameState;
@@ -92,7 +96,7 @@ export function maskJson(text: string, m: JsonMasking, root: Cover | null): stri
         array: c === 91,
         path: at.path,
         cover: at.cover,
-        depth: stack.length + 1,
+        depth: (stack[stack.length - 1]?.depth ?? 0) + (c === 123 ? 1 : 0),
         state: 'first',
         slotPath: at.path,
         slotCover: at.cover,

@@ -328,6 +328,9 @@ describe('lineage', () => {
     const sub = 'SELECT row_to_json(t) FROM (SELECT email AS e, id FROM users) t';
     const [s] = maskRow([field('row_to_json', OID.json)], ['{"e":"x","id":1}'], {}, sub);
     expect(text(s)).toBe('{"e":"****","id":1}');
+    const subAgg = 'SELECT json_agg(t) FROM (SELECT email AS e, id FROM users) t';
+    const [sa] = maskRow([field('json_agg', OID.json)], ['[{"e":"x","id":1},{"e":"y","id":2}]'], {}, subAgg);
+    expect(text(sa)).toBe('[{"e":"****","id":1},{"e":"****","id":2}]');
     const agg = 'SELECT json_agg(u) FROM users u';
     const [a] = maskRow([field('json_agg', OID.json)], ['[{"email":"a"},{"email":"b","id":2}]'], {}, agg);
     expect(text(a)).toBe('[{"email":"****"},{"email":"****","id":2}]');

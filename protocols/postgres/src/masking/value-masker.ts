@@ -95,8 +95,14 @@ export class ValueMasker {
   // ---- text format ----
 
   private textFormat(buf: Buffer, start: number, end: number, info: TypeInfo, mode: ValueMode): Replacement {
-    // The common case: nothing covers the value and the prefilter rules the detectors out.
-    if (mode.cover === null && !(mode.jsonKeys && mayHoldJson(info)) && !this.view.mayDetect(buf, start, end))
+    // The common case: nothing covers the value and the prefilter rules the detectors out (bytea
+    // prints as hex, so only its decoded bytes can tell).
+    if (
+      mode.cover === null &&
+      !(mode.jsonKeys && mayHoldJson(info)) &&
+      !holdsBytea(info) &&
+      !this.view.mayDetect(buf, start, end)
+    )
       return undefined;
     const d = decode(buf, start, end);
     const out = this.textForm(d.text, info, mode);
@@ -338,6 +344,10 @@ function toBytes(r: DataRowValue): Uint8Array | null {
 
 function mayHoldJson(info: TypeInfo): boolean {
   return info.cls === 'json' || (info.cls === 'array' && typeInfo(info.element ?? 0).cls === 'json');
+}
+
+function holdsBytea(info: TypeInfo): boolean {
+  return info.cls === 'bytea' || (info.cls === 'array' && typeInfo(info.element ?? 0).cls === 'bytea');
 }
 
 function looksLikeJson(text: string): boolean {
