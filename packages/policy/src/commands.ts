@@ -61,6 +61,14 @@ export type SshCommandAttributes = {
    * command substitutions and the payload of `sh -c '…'` / `bash -c '…'` each contribute theirs.
    */
   readonly commands?: readonly (readonly string[])[];
+  /**
+   * The shell parser could not see everything that would run (`eval "$x"`, `$CMD`, `curl … | sh`,
+   * unterminated quoting…). Allow rules never match an opaque command; `shell: { opaque: true }`
+   * lets a deny or review rule catch them.
+   */
+  readonly opaque?: boolean;
+  /** Why the command is opaque, for the audit trail. */
+  readonly opaqueReasons?: readonly string[];
   /** `host:port` for port forwarding. */
   readonly destination?: string;
   /** SFTP operation in lower case: `open`, `read`, `write`, `remove`, `rename`, `mkdir`, `rmdir`, … */

@@ -19,6 +19,8 @@ export interface SqlMatcherConfig {
 }
 
 export interface ShellMatcherConfig {
+  /** Matches only commands the shell parser could not fully see. */
+  opaque?: true;
   programs?: string[];
   /** Argument patterns (globs) that must all appear. */
   args?: string[];
@@ -147,6 +149,7 @@ export const shellMatcherSchema = {
     sftpOps: matchList,
     paths: matchList,
     pattern: { type: 'string', minLength: 1 },
+    opaque: { const: true },
   },
 } as const;
 

@@ -42,6 +42,8 @@ export interface ShellUnit {
   readonly destination: string | undefined;
   readonly sftpOp: string | undefined;
   readonly path: string | undefined;
+  /** The whole command could not be fully parsed: something may run that `argv` does not show. */
+  readonly opaque: boolean;
   /** Normalised forms of `path` (see paths.ts); computed once per decision. */
   pathForms(broad: boolean): readonly string[];
 }
@@ -187,6 +189,7 @@ export function readShellUnits(attributes: unknown): ShellUnit[] {
     destination: asString(a['destination']),
     sftpOp: asString(a['sftpOp'])?.toLowerCase(),
     path,
+    opaque: a['opaque'] === true,
     pathForms: memoForms(path, filePathForms),
   };
   const commands = Array.isArray(a['commands']) ? a['commands'] : [];

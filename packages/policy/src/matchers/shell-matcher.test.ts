@@ -121,3 +121,40 @@ describe('channels, sftp and forwarding', () => {
     expect(other(e, { channel: 'port-forward' })).toBe('deny');
   });
 });
+
+describe('opaque commands', () => {
+  const opaque = (e: PolicyEngine, ...commands: string[][]) =>
+    e.decide({
+      connection: 'ssh',
+      identity,
+      command: sshCommand('exec', 'eval "$x"; ls', {
+        channel: 'exec',
+        commands,
+        opaque: true,
+        opaqueReasons: ['eval'],
+      }),
+    }).action;
+
+  it('are never allowed by an allow rule: something unseen may run', () => {
+    const e = engine([{ action: 'allow', shell: { programs: ['ls', 'eval'] } }], 'deny');
+    expect(exec(e, ['ls'])).toBe('allow');
+    expect(opaque(e, ['eval', '$x'], ['ls'])).toBe('deny');
+  });
+
+  it('are caught by `opaque: true` in a deny or review rule, and only they are', () => {
+    const e = engine([{ action: 'review', shell: { opaque: true } }]);
+    expect(opaque(e, ['ls'])).toBe('review');
+    expect(exec(e, ['ls'])).toBe('allow');
+  });
+
+  it('still match deny rules on the commands that were found', () => {
+    const e = engine([{ action: 'deny', shell: { programs: ['rm'] } }]);
+    expect(opaque(e, ['rm', '-rf', '/'])).toBe('deny');
+  });
+
+  it('opaque: false is a config error', () => {
+    expect(() => engine([{ action: 'deny', shell: { opaque: false as unknown as true } }])).toThrow(
+      /opaque can only be true/,
+    );
+  });
+});

@@ -22,7 +22,20 @@ function argMatcher(pattern: string): (arg: string) => boolean {
 
 export function compileShellMatcher(raw: unknown, path: string, broad: boolean): ShellMatcher {
   const cfg = readObject(raw, path) ?? {};
-  checkKeys(cfg, ['programs', 'args', 'channels', 'destinations', 'sftpOps', 'paths', 'pattern'], path);
+  checkKeys(
+    cfg,
+    ['programs', 'args', 'channels', 'destinations', 'sftpOps', 'paths', 'pattern', 'opaque'],
+    path,
+  );
+  const opaqueOnly = cfg['opaque'];
+  if (opaqueOnly !== undefined && opaqueOnly !== true) {
+    throw new ConfigError(
+      'opaque can only be true (it matches commands the shell parser could not fully see)',
+      {
+        path: keyPath(path, 'opaque'),
+      },
+    );
+  }
   const channelList = readList(cfg['channels'], keyPath(path, 'channels'));
   channelList?.forEach((c, i) => {
     if (!(SHELL_CHANNELS as readonly string[]).includes(c)) {
@@ -65,6 +78,9 @@ export function compileShellMatcher(raw: unknown, path: string, broad: boolean):
   };
 
   return (unit, command) => {
+    if (opaqueOnly === true && !unit.opaque) return false;
+    // Something in an opaque command may run unseen: an allow rule cannot vouch for it.
+    if (!broad && unit.opaque) return false;
     if (channels !== undefined && (unit.channel === undefined || !channels.has(unit.channel))) return false;
     if (pattern !== undefined && !command.patternMatches(pattern, broad)) return false;
     if (
