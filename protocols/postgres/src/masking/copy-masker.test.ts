@@ -4,7 +4,7 @@ import { compilePolicy } from '@gatehouse/policy';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initSqlAnalyzer } from '../sql/index.js';
 import { copyData } from '../wire/index.js';
-import { decodeTextField, encodeTextField } from './copy-masker.js';
+import { decodeTextField, encodeTextField } from './copy-text.js';
 import { analyzeLineage } from './lineage-analyzer.js';
 import { createResultMasker, type ResultMaskerOptions } from './result-masker.js';
 

@@ -15,7 +15,6 @@
  */
 import { LruCache } from '../sql/lru-cache.js';
 import {
-  constantString,
   isTreeObject,
   rangeVarName,
   stringList,
@@ -25,18 +24,11 @@ import {
 } from '../sql/parse-tree.js';
 import { pgParser } from '../sql/pg-parser.js';
 import { figureColname } from './column-names.js';
-import {
-  childScope,
-  columnOf,
-  findItem,
-  type Item,
-  Lin,
-  type OutCol,
-  resolveName,
-  type Scope,
-  wholeRow,
-} from './lineage-scope.js';
-import type { ColumnLineage, CopyLineage, StatementLineage } from './lineage-types.js';
+import { copyFormat } from './copy-options.js';
+import { combineSetOp, expandItem, renameCols, starRef } from './lineage-columns.js';
+import { expressionLineage } from './lineage-expressions.js';
+import { childScope, findItem, type Item, Lin, type OutCol, type Scope } from './lineage-scope.js';
+import type { ColumnLineage, StatementLineage } from './lineage-types.js';
 
 /** Statement nesting (subqueries) beyond this gives up: the result is then masked whole. */
 const MAX_DEPTH = 300;
@@ -430,209 +422,8 @@ class Analyzer {
     return { columns: this.publish(cols), opaque: false, copy: { ...format, table } };
   }
 
-  // ---- expressions ----
-
-  /** Sources of an expression; an explicit stack, since operator chains nest thousands deep. */
+  /** Sources of an expression (lineage-expressions.ts), subqueries analysed here. */
   expr(root: unknown, scope: Scope): Lin {
-    const out = new Lin();
-    const stack: unknown[] = [root];
-    while (stack.length > 0) {
-      const value = stack.pop();
-      if (Array.isArray(value)) {
-        for (const v of value) if (typeof v === 'object' && v !== null) stack.push(v);
-        continue;
-      }
-      if (!isTreeObject(value)) continue;
-      const node = unwrapNode(value);
-      if (node === undefined) {
-        for (const key in value) {
-          const child = value[key];
-          if (typeof child === 'object' && child !== null) stack.push(child);
-        }
-        continue;
-      }
-      const [type, body] = node;
-      switch (type) {
-        case 'ColumnRef':
-          out.add(this.columnRef(body, scope));
-          break;
-        case 'A_Indirection':
-          out.add(this.indirection(body, scope));
-          break;
-        case 'A_Expr': {
-          const narrowed = this.jsonFieldOfRow(body, scope);
-          if (narrowed !== undefined) out.add(narrowed);
-          else stack.push(body['lexpr'], body['rexpr']);
-          break;
-        }
-        case 'FuncCall': {
-          const name = stringList(body['funcname']);
-          // count() tells how many, never what; ORDER BY, FILTER and OVER only select and order.
-          if (name?.[name.length - 1]?.toLowerCase() !== 'count') stack.push(body['args']);
-          break;
-        }
-        case 'SubLink':
-          if (body['subLinkType'] !== 'EXISTS_SUBLINK') {
-            for (const col of this.subStatement(body['subselect'], scope)) out.add(col.lin);
-          }
-          stack.push(body['testexpr']);
-          break;
-        case 'SelectStmt':
-          for (const col of this.select(body, scope)) out.add(col.lin);
-          break;
-        default:
-          stack.push(body);
-      }
-    }
-    return out;
+    return expressionLineage(root, scope, (stmt, inner) => this.subStatement(stmt, inner));
   }
-
-  private columnRef(body: TreeObject, scope: Scope): Lin {
-    const parts: string[] = [];
-    let star = false;
-    for (const f of treeList(body['fields'])) {
-      const u = unwrapNode(f);
-      if (u?.[0] === 'A_Star') star = true;
-      else if (u?.[0] === 'String' && typeof u[1]['sval'] === 'string') parts.push(u[1]['sval']);
-    }
-    if (star) {
-      // Inside an expression `t.*` (and `*`) is the whole row.
-      if (parts.length === 0) {
-        const l = new Lin();
-        for (const item of scope.items) l.add(wholeRow(item));
-        return l;
-      }
-      const item = findItem(scope, parts);
-      return item === undefined ? Lin.of(`${parts.join('.')}.*`) : wholeRow(item);
-    }
-    const column = parts[parts.length - 1];
-    if (column === undefined) return new Lin();
-    if (parts.length === 1) return resolveName(scope, column);
-    const item = findItem(scope, parts.slice(0, -1));
-    if (item !== undefined)
-      return columnOf(item, column) ?? Lin.of(`${parts.slice(0, -1).join('.')}.${column}`);
-    // `a.b` where `a` is no FROM item: a field `b` of a composite column `a` (or an outer table).
-    return Lin.of(parts.join('.')).add(resolveName(scope, parts[0] as string));
-  }
-
-  /** `(u).email`: a field of a whole row is that column; other indirections keep the base. */
-  private indirection(body: TreeObject, scope: Scope): Lin {
-    const base = this.expr(body['arg'], scope);
-    const first = unwrapNode(treeList(body['indirection'])[0]);
-    const out =
-      first?.[0] === 'String' && typeof first[1]['sval'] === 'string' ? narrow(base, first[1]['sval']) : base;
-    for (const ind of treeList(body['indirection'])) {
-      const u = unwrapNode(ind);
-      if (u?.[0] === 'A_Indices') out.add(this.expr(u[1], scope));
-    }
-    return out;
-  }
-
-  /** `row_to_json(u)->>'email'`, `to_jsonb(t)->'e'`: the named column of the row. */
-  private jsonFieldOfRow(body: TreeObject, scope: Scope): Lin | undefined {
-    const op = stringList(body['name']);
-    if (op?.length !== 1 || (op[0] !== '->' && op[0] !== '->>')) return undefined;
-    const key = constantString(body['rexpr']);
-    if (key === undefined) return undefined;
-    const left = this.expr(body['lexpr'], scope);
-    return narrow(left, key);
-  }
-}
-
-/** The sources of field `name` of a value: only whole rows and row fields are narrowed. */
-function narrow(base: Lin, name: string): Lin {
-  const out = new Lin();
-  for (const s of base.sources) out.sources.add(s.endsWith('.*') ? `${s.slice(0, -1)}${name}` : s);
-  const field = base.fields?.get(name);
-  if (field !== undefined) for (const s of field) out.sources.add(s);
-  else if (base.fields !== undefined)
-    for (const v of base.fields.values()) for (const s of v) out.sources.add(s);
-  return out;
-}
-
-/** `*` / `t.*` as a whole target-list entry: the qualifier, or undefined for anything else. */
-function starRef(val: unknown): string[] | undefined {
-  const u = unwrapNode(val);
-  if (u === undefined || u[0] !== 'ColumnRef') return undefined;
-  const fields = treeList(u[1]['fields']);
-  const last = unwrapNode(fields[fields.length - 1]);
-  if (last?.[0] !== 'A_Star') return undefined;
-  const parts: string[] = [];
-  for (const f of fields.slice(0, -1)) {
-    const s = unwrapNode(f);
-    if (s?.[0] !== 'String' || typeof s[1]['sval'] !== 'string') return undefined;
-    parts.push(s[1]['sval']);
-  }
-  return parts;
-}
-
-function expandItem(item: Item): OutCol[] {
-  switch (item.kind) {
-    case 'table':
-      return [{ name: undefined, lin: Lin.of(`${item.table}.*`), expands: item.table }];
-    case 'rel':
-      return [...item.cols];
-    case 'func':
-      if (item.colnames !== undefined)
-        return item.colnames.map((n) => ({ name: n, lin: new Lin().add(item.lin).add(Lin.of(n)) }));
-      return [{ name: undefined, lin: new Lin().add(item.lin), expands: item.alias ?? '' }];
-    case 'join':
-      return item.items.flatMap(expandItem);
-  }
-}
-
-function renameCols(cols: readonly OutCol[], names: readonly string[]): OutCol[] {
-  let i = 0;
-  return cols.map((c) => {
-    if (c.expands !== undefined || i >= names.length) return c;
-    return { ...c, name: names[i++] };
-  });
-}
-
-/** UNION/INTERSECT/EXCEPT: position by position; with `*` of unknown width, everything to all. */
-function combineSetOp(left: readonly OutCol[], right: readonly OutCol[]): OutCol[] {
-  const aligned =
-    left.length === right.length && !left.some((c) => c.expands) && !right.some((c) => c.expands);
-  if (aligned)
-    return left.map((c, i) => ({ name: c.name, lin: new Lin().add(c.lin).add((right[i] as OutCol).lin) }));
-  const all = new Lin();
-  for (const c of [...left, ...right]) all.add(c.lin);
-  return left.map((c) => ({ ...c, lin: new Lin().add(c.lin).add(all) }));
-}
-
-function copyFormat(options: unknown): CopyLineage {
-  let format: CopyLineage['format'] = 'text';
-  const set: Record<string, string> = {};
-  let header = false;
-  for (const o of treeList(options)) {
-    const d = unwrapNode(o);
-    if (d?.[0] !== 'DefElem') continue;
-    const name = d[1]['defname'];
-    const arg = unwrapNode(d[1]['arg']);
-    // libpg-query leaves empty strings out: `NULL ''` arrives without an argument.
-    const value = arg === undefined ? '' : arg[0] === 'String' ? String(arg[1]['sval'] ?? '') : undefined;
-    if (name === 'format' && (value === 'csv' || value === 'binary' || value === 'text')) format = value;
-    else if (name === 'header') header = headerOption(arg);
-    else if (typeof name === 'string' && value !== undefined) set[name] = value;
-  }
-  const csv = format === 'csv';
-  const quote = set['quote'] ?? '"';
-  return {
-    format,
-    delimiter: set['delimiter'] ?? (csv ? ',' : '\t'),
-    null: set['null'] ?? (csv ? '' : '\\N'),
-    quote,
-    escape: set['escape'] ?? quote,
-    header,
-  };
-}
-
-/** HEADER, HEADER true/false/on/off/1/0 (libpg-query leaves false and 0 out of the tree). */
-function headerOption(arg: readonly [string, TreeObject] | undefined): boolean {
-  if (arg === undefined) return true;
-  const [type, body] = arg;
-  if (type === 'Boolean') return body['boolval'] === true;
-  if (type === 'Integer') return typeof body['ival'] === 'number' && body['ival'] !== 0;
-  if (type === 'String') return !['false', 'off', '0'].includes(String(body['sval'] ?? '').toLowerCase());
-  return true;
 }
