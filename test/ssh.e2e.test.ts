@@ -303,6 +303,22 @@ describe('ssh exec', () => {
     expect(r.stdout.trim()).toBe('100000');
   });
 
+  it('records output up to the limit, counts all of it, and notes the truncation', async () => {
+    const since = lastSeq();
+    const r = await ssh('ssh', ['deploy@127.0.0.1', 'head -c 5000000 /dev/zero | tr "\\0" x']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBe(5_000_000);
+    const events = await sessionEvents(since);
+    const recorded = ofType(events, 'output')
+      .filter((o) => o['stream'] === 'stdout')
+      .reduce((n, o) => n + String(o['data']).length, 0);
+    expect(recorded).toBe(4 * 1024 * 1024);
+    expect(ofType(events, 'note')).toContainEqual(
+      expect.objectContaining({ recording: 'truncated', channel: 'exec', recordedBytes: 4 * 1024 * 1024 }),
+    );
+    expect(ofType(events, 'result')[0]).toMatchObject({ bytes: 5_000_000, data: { stdoutBytes: 5_000_000 } });
+  });
+
   it('refuses a denied command with a message and exit status 126, and runs nothing', async () => {
     writeFileSync(join(victimDir, 'x'), 'keep me');
     execFileSync('chown', [`${sshd.user}:${sshd.user}`, join(victimDir, 'x')]);

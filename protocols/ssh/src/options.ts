@@ -35,6 +35,11 @@ export interface SshOptions {
   readonly recordTerminalInput: boolean;
   /** Longest interactive line judged; longer lines are refused. */
   readonly maxLineChars: number;
+  /**
+   * Bytes of each shell/exec channel recorded as output events; past it bytes are only counted
+   * (and the truncation noted). `undefined`: no limit (`recordLimitBytes: false`).
+   */
+  readonly recordLimitBytes: number | undefined;
   /** Leave chacha20-poly1305 and -etm MACs out of the offer (clients without strict kex). */
   readonly terrapinSafeOnly: boolean;
 }
@@ -47,6 +52,7 @@ export const DEFAULT_SSH_OPTIONS: Omit<SshOptions, 'allowedUsers' | 'publicKeys'
   upstreamTimeoutMs: 10_000,
   recordTerminalInput: false,
   maxLineChars: 64 * 1024,
+  recordLimitBytes: 4 * 1024 * 1024,
   terrapinSafeOnly: false,
 };
 
@@ -63,6 +69,7 @@ const KNOWN_OPTIONS = new Set([
   'upstreamTimeoutMs',
   'recordTerminalInput',
   'maxLineChars',
+  'recordLimitBytes',
   'terrapinSafeOnly',
 ]);
 
@@ -108,8 +115,15 @@ export function parseSshOptions(options: Readonly<Record<string, unknown>>): Ssh
     upstreamTimeoutMs: ms('upstreamTimeout'),
     recordTerminalInput: bool('recordTerminalInput'),
     maxLineChars: int('maxLineChars', 16),
+    recordLimitBytes: recordLimit(options['recordLimitBytes']),
     terrapinSafeOnly: bool('terrapinSafeOnly'),
   };
+}
+
+function recordLimit(raw: unknown): number | undefined {
+  if (raw === false) return undefined;
+  if (typeof raw === 'number' && Number.isInteger(raw) && raw >= 0) return raw;
+  return DEFAULT_SSH_OPTIONS.recordLimitBytes;
 }
 
 function parseAllowedUsers(raw: unknown): readonly string[] | undefined {

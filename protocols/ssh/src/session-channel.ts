@@ -6,6 +6,7 @@ import { channelCommand, execCommand, readsShellInput, shellLineCommand } from '
 import { LineTracker, type SubmittedLine } from './interactive/line-tracker.js';
 import { type LineVerdict, ShellGate } from './interactive/shell-gate.js';
 import { judge, printable } from './judge.js';
+import { ChannelRecorder } from './recorder.js';
 import { SftpRelay } from './sftp/sftp-relay.js';
 import { DEFAULT_MAX_LENGTH, parseShellCommand } from './shell/index.js';
 import type { UpstreamConnection } from './upstream.js';
@@ -38,6 +39,7 @@ export class SessionChannel implements LiveChannel {
   readonly #outbox = new Outbox();
   readonly #env: Record<string, string> = {};
   readonly #untrack: () => void;
+  readonly #recorder: ChannelRecorder;
   #pty: PseudoTtyInfo | undefined;
   #kind: 'exec' | 'shell' | 'sftp' | undefined;
   #stream: ServerChannel | undefined;
@@ -52,6 +54,9 @@ export class SessionChannel implements LiveChannel {
     this.#host = host;
     this.#signal = AbortSignal.any([host.signal, this.#abort.signal]);
     this.#untrack = host.track(this);
+    this.#recorder = new ChannelRecorder(host.ctx.session, host.options.recordLimitBytes, (recorded) =>
+      this.#note({ recording: 'truncated', channel: this.#kind, recordedBytes: recorded }),
+    );
     session.on('pty', (accept, reject, info) => this.#onPty(accept, reject, info));
     session.on('window-change', (accept, _reject, info) => {
       if (this.#pty !== undefined) this.#pty = { ...this.#pty, ...info };
@@ -253,12 +258,12 @@ export class SessionChannel implements LiveChannel {
   /** Relays an exec or shell channel; `gateMode` puts the client's input through the line gate. */
   #wire(upstream: ClientChannel, gateMode: 'terminal' | 'raw' | undefined, channel: 'exec' | 'shell'): void {
     const stream = this.#stream as ServerChannel;
-    const session = this.#host.ctx.session;
     this.#upstream = upstream;
     upstream.on('error', () => {});
     upstream.stderr.on('error', () => {});
-    relay(upstream, stream, this.#outbox, (chunk) => session.output('stdout', chunk));
-    relay(upstream.stderr, stream.stderr, this.#outbox, (chunk) => session.output('stderr', chunk));
+    const recorder = this.#recorder;
+    relay(upstream, stream, this.#outbox, (chunk) => recorder.record('stdout', chunk));
+    relay(upstream.stderr, stream.stderr, this.#outbox, (chunk) => recorder.record('stderr', chunk));
     upstream.on('exit', (...args: unknown[]) => {
       this.#exit = exitInfo(args);
     });
@@ -279,7 +284,7 @@ export class SessionChannel implements LiveChannel {
     const recordInput = this.#pty === undefined || this.#host.options.recordTerminalInput;
     if (gateMode === undefined) {
       stream.on('data', (chunk: Buffer) => {
-        if (recordInput) session.output('stdin', chunk);
+        this.#input(chunk, recordInput);
         toUpstream(chunk);
       });
       stream.on('end', () => upstream.end());
@@ -298,7 +303,7 @@ export class SessionChannel implements LiveChannel {
     );
     this.#gate = gate;
     stream.on('data', (chunk: Buffer) => {
-      if (recordInput) session.output('stdin', chunk);
+      this.#input(chunk, recordInput);
       gate.push(chunk);
     });
     stream.on('end', () => {
@@ -333,7 +338,7 @@ export class SessionChannel implements LiveChannel {
     const line = `\r\n[gatehouse] ${printable(text)}\r\n`;
     const stream = this.#stream;
     if (stream === undefined || this.#finished) return;
-    this.#host.ctx.session.output('stdout', line);
+    this.#recorder.record('stdout', line);
     this.#outbox.write(stream, line);
   }
 
@@ -341,7 +346,7 @@ export class SessionChannel implements LiveChannel {
     const stream = this.#stream;
     if (stream === undefined || this.#finished) return;
     const line = `${text}${this.#eol}`;
-    this.#host.ctx.session.output('stderr', line);
+    this.#recorder.record('stderr', line);
     this.#outbox.write(stream.stderr, line);
   }
 
@@ -369,7 +374,9 @@ export class SessionChannel implements LiveChannel {
         // Already closed.
       }
     }
-    if (this.#ticket !== undefined) this.#host.ctx.session.result(this.#ticket, override ?? resultOf(exit));
+    if (this.#ticket !== undefined) {
+      this.#host.ctx.session.result(this.#ticket, override ?? resultOf(exit, this.#recorder.counts));
+    }
     this.#untrack();
   }
 
@@ -388,6 +395,11 @@ export class SessionChannel implements LiveChannel {
       this.#host.ctx.session.result(this.#ticket, { status: 'error', summary: 'closed by the client' });
     }
     this.#untrack();
+  }
+
+  #input(chunk: Buffer, record: boolean): void {
+    if (record) this.#recorder.record('stdin', chunk);
+    else this.#recorder.count('stdin', chunk.length);
   }
 
   #ptyOptions(): PseudoTtyOptions {
@@ -429,11 +441,18 @@ function sendExit(stream: ServerChannel, exit: ExitInfo | undefined): void {
   }
 }
 
-function resultOf(exit: ExitInfo | undefined): CommandResult {
-  const data = { exitStatus: exit?.code ?? null, signal: exit?.signal ?? null };
+function resultOf(exit: ExitInfo | undefined, counts: ChannelRecorder['counts']): CommandResult {
+  const data = {
+    exitStatus: exit?.code ?? null,
+    signal: exit?.signal ?? null,
+    stdinBytes: counts.stdin,
+    stdoutBytes: counts.stdout,
+    stderrBytes: counts.stderr,
+  };
+  const bytes = counts.stdout + counts.stderr;
   if (exit?.code !== undefined) {
-    return { status: exit.code === 0 ? 'ok' : 'error', summary: `exit ${exit.code}`, data };
+    return { status: exit.code === 0 ? 'ok' : 'error', summary: `exit ${exit.code}`, bytes, data };
   }
-  if (exit?.signal !== undefined) return { status: 'error', summary: `signal ${exit.signal}`, data };
-  return { status: 'error', summary: 'closed without exit status', data };
+  if (exit?.signal !== undefined) return { status: 'error', summary: `signal ${exit.signal}`, bytes, data };
+  return { status: 'error', summary: 'closed without exit status', bytes, data };
 }

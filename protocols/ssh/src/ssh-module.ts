@@ -7,6 +7,7 @@ import {
   toGatewayError,
 } from '@gatehouse/core';
 import type { Connection, Server as SshServer } from 'ssh2';
+import type { KeyAuthSession } from './client-auth.js';
 import { modernAlgorithms } from './keys/algorithms.js';
 import { loadOrCreateHostKey } from './keys/host-key-store.js';
 import { Server } from './keys/ssh2.js';
@@ -63,6 +64,10 @@ class ServerHub {
   }
 }
 
+function canTakeKeys(ctx: ConnectionContext): boolean {
+  return typeof (ctx.session as Partial<KeyAuthSession>).authenticateKey === 'function';
+}
+
 function socketKey(address: string | undefined, port: number | undefined): string {
   return `${address ?? '?'}|${port ?? '?'}`;
 }
@@ -74,6 +79,7 @@ function socketKey(address: string | undefined, port: number | undefined): strin
 export function createSshModule(): ProtocolModule {
   const hostKeys = new Map<string, Promise<string>>();
   const hubs = new WeakMap<ConnectionSettings, Map<string, ServerHub>>();
+  const warnedKeys = new WeakSet<ConnectionSettings>();
   let lastHostKey: string | undefined;
 
   const hostKeyFor = (dataDir: string): Promise<string> => {
@@ -128,6 +134,13 @@ export function createSshModule(): ProtocolModule {
         ctx.logger.error({ err: error.message }, 'ssh connection is misconfigured');
         await module.rejectConnection(socket, error);
         throw error;
+      }
+      if (options.publicKeys.length > 0 && !warnedKeys.has(ctx.connection) && !canTakeKeys(ctx)) {
+        warnedKeys.add(ctx.connection);
+        ctx.logger.warn(
+          { connection: ctx.connection.name },
+          'options.publicKeys is set, but this gateway session cannot authenticate keys yet; keys are not offered',
+        );
       }
       hubFor(ctx.connection, ctx.dataDir, hostKey, options).serve(socket, connection);
       await connection.run();
