@@ -45,7 +45,11 @@ let token: string;
 
 beforeAll(async () => {
   cluster = await startPostgres();
-  gw = await startPostgresGateway(cluster, { policy: POLICY, approvalsTimeout: '3s' });
+  gw = await startPostgresGateway(cluster, {
+    policy: POLICY,
+    approvalsTimeout: '3s',
+    masking: { rules: [{ name: 'ids', columns: ['ssn'], style: 'full' }] },
+  });
   token = await gw.token();
 }, 120_000);
 
@@ -352,6 +356,39 @@ describe('policy', () => {
       String(e.data['text']).includes('CREATE ROLE sneaky'),
     );
     expect(JSON.stringify(commands)).not.toContain('hunter2-very-secret');
+  });
+});
+
+describe('masking', () => {
+  it('masks a named column through expressions, in both protocols and in COPY', async () => {
+    await withClient(async (c) => {
+      const simple = await c.query(
+        "SELECT upper(ssn) AS x, 'id:' || ssn AS y, name FROM customers WHERE id = 1",
+      );
+      expect(simple.rows[0].name).toBe('Ada Lovelace');
+      expect(JSON.stringify(simple.rows)).not.toContain('078-05-1120');
+      const extended = await c.query(
+        'SELECT ssn AS hidden, row_to_json(c) AS j FROM customers c WHERE id = $1',
+        [2],
+      );
+      expect(JSON.stringify(extended.rows)).not.toContain('219-09-9999');
+      expect(JSON.stringify(extended.rows)).not.toContain('alan@example.org');
+    });
+    const copy = await psql(['-c', 'COPY (SELECT id, ssn, email FROM customers ORDER BY id) TO STDOUT']);
+    expect(copy.code, copy.stderr).toBe(0);
+    expect(copy.stdout).toContain('1\t');
+    expect(copy.stdout).not.toContain('078-05-1120');
+    expect(copy.stdout).not.toContain('ada@example.com');
+  });
+
+  it('masks values quoted in error messages', async () => {
+    await withClient(async (c) => {
+      await c.query('CREATE TEMP TABLE u (email text UNIQUE)');
+      await c.query("INSERT INTO u VALUES ('dup@example.com')");
+      const err = await pgError(c.query("INSERT INTO u VALUES ('dup@example.com')"));
+      expect(err.code).toBe('23505');
+      expect(JSON.stringify(err)).not.toContain('dup@example.com');
+    });
   });
 });
 

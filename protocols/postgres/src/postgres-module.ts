@@ -7,11 +7,13 @@ import {
   type ProtocolModule,
   toGatewayError,
 } from '@gatehouse/core';
+import { createLineageAnalyzer } from './masking/index.js';
 import { CancelKeyRegistry } from './session/cancel-keys.js';
 import { write } from './session/client-startup.js';
+import { resultMaskingFilter } from './session/masking-filter.js';
 import { parsePostgresOptions } from './session/options.js';
 import { PgConnection, type PostgresServices, type UpstreamSettings } from './session/pg-connection.js';
-import { type BackendMessageFilter, stopgapFilter } from './session/result-filter.js';
+import type { BackendMessageFilter } from './session/result-filter.js';
 import { ServerTls } from './session/server-tls.js';
 import { SqlExtrasReader } from './session/sql-extras.js';
 import { fatal, SqlState } from './session/sql-state.js';
@@ -21,8 +23,8 @@ export interface PostgresModuleOptions {
   /** Cache sizes and limits of the SQL analyzer shared by every connection of the module. */
   readonly analyzer?: SqlAnalyzerOptions;
   /**
-   * Makes the filter every upstream message passes through on its way to the client. Default: the
-   * stopgap masking of `stopgapFilter` with the session's masker.
+   * Makes the filter every upstream message passes through on its way to the client. Default:
+   * result masking (lineage and detectors) with the session's masker.
    */
   readonly resultFilter?: (ctx: ConnectionContext) => BackendMessageFilter;
 }
@@ -42,6 +44,7 @@ export interface PostgresModule extends ProtocolModule {
  */
 export function createPostgresModule(moduleOptions: PostgresModuleOptions = {}): PostgresModule {
   const cancelKeys = new CancelKeyRegistry();
+  const lineage = createLineageAnalyzer();
   let loading: Promise<void> | undefined;
   const services: PostgresServices = {
     analyzer: createSqlAnalyzer(moduleOptions.analyzer),
@@ -55,7 +58,7 @@ export function createPostgresModule(moduleOptions: PostgresModuleOptions = {}):
       });
       return loading;
     },
-    filterFor: moduleOptions.resultFilter ?? ((ctx) => stopgapFilter(ctx.session.masker())),
+    filterFor: moduleOptions.resultFilter ?? ((ctx) => resultMaskingFilter(ctx.session.masker(), lineage)),
   };
   return {
     name: 'postgres',

@@ -1,4 +1,5 @@
 import { ProtocolError } from '@gatehouse/core';
+import { readRowDescription } from '../masking/index.js';
 import { BackendFramer } from '../upstream/backend-framer.js';
 import {
   Backend,
@@ -6,7 +7,6 @@ import {
   copyFormat,
   readFields,
   readParameterStatus,
-  readRowDescription,
   readyForQueryStatus,
   rowsFromTag,
 } from '../upstream/backend-messages.js';
@@ -54,6 +54,8 @@ export class BackendRelay {
         if (run !== undefined) {
           run.rows++;
           run.bytes += raw.length;
+          // Rows of an Execute are described by the portal's Describe (the client's or ours).
+          if (run.fields === undefined && head?.kind === 'execute') run.fields = head.portal?.fields;
         }
         this.#forward(code, raw, run);
         return;

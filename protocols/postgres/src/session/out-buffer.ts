@@ -13,6 +13,7 @@ export class OutBuffer {
   }
 
   push(buf: Buffer): void {
+    if (buf.length === 0) return;
     const parts = this.#parts;
     const last = parts[parts.length - 1];
     if (

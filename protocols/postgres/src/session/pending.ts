@@ -1,6 +1,6 @@
 import type { CommandTicket } from '@gatehouse/core';
 import type { SqlStatementFacts } from '@gatehouse/policy';
-import type { FieldDescription } from '../upstream/backend-messages.js';
+import type { FieldInfo } from '../masking/index.js';
 import type { Portal, PreparedCandidate } from './prepared.js';
 import type { ResultContext } from './result-filter.js';
 import type { SqlExtras } from './sql-extras.js';
@@ -10,7 +10,7 @@ import type { SqlExtras } from './sql-extras.js';
  * the counters its result events are made of.
  */
 export class ResultRun implements ResultContext {
-  fields: readonly FieldDescription[] | undefined;
+  fields: readonly FieldInfo[] | undefined;
   copyFormat: number | undefined;
   statementIndex = 0;
   rows = 0;

@@ -1,6 +1,6 @@
 import type { CommandTicket } from '@gatehouse/core';
 import type { SqlStatementFacts } from '@gatehouse/policy';
-import type { FieldDescription } from '../upstream/backend-messages.js';
+import type { FieldInfo } from '../masking/index.js';
 import type { SqlExtras } from './sql-extras.js';
 
 /** One definition a prepared-statement name may have upstream. */
@@ -86,7 +86,7 @@ export interface Portal {
   readonly params: readonly (Buffer | null)[];
   readonly paramFormats: readonly number[];
   /** Columns of its rows, once known (a Describe of the portal, the client's or the gateway's). */
-  fields: readonly FieldDescription[] | undefined;
+  fields: readonly FieldInfo[] | undefined;
   /** The judgement its executions are logged under; set by the first Execute. */
   ticket: CommandTicket | undefined;
   /** A Describe of it was sent (by the client or the gateway), so its columns will be known. */

@@ -101,39 +101,6 @@ export function writeFields(code: number, fields: MessageFields): Buffer {
   return out;
 }
 
-export interface FieldDescription {
-  readonly name: string;
-  readonly tableOid: number;
-  readonly columnAttr: number;
-  readonly typeOid: number;
-  readonly typeSize: number;
-  readonly typeModifier: number;
-  /** 0 text, 1 binary. */
-  readonly format: number;
-}
-
-export function readRowDescription(raw: Buffer): FieldDescription[] {
-  if (raw.length < 7) fail('RowDescription');
-  const count = raw.readUInt16BE(5);
-  const fields = new Array<FieldDescription>(count);
-  let pos = 7;
-  for (let i = 0; i < count; i++) {
-    const [name, next] = cstringAt(raw, pos, 'RowDescription');
-    if (next + 18 > raw.length) fail('RowDescription');
-    fields[i] = {
-      name,
-      tableOid: raw.readUInt32BE(next),
-      columnAttr: raw.readInt16BE(next + 4),
-      typeOid: raw.readUInt32BE(next + 6),
-      typeSize: raw.readInt16BE(next + 10),
-      typeModifier: raw.readInt32BE(next + 12),
-      format: raw.readInt16BE(next + 16),
-    };
-    pos = next + 18;
-  }
-  return fields;
-}
-
 export function readParameterStatus(raw: Buffer): { name: string; value: string } {
   const [name, next] = cstringAt(raw, 5, 'ParameterStatus');
   const [value] = cstringAt(raw, next, 'ParameterStatus');
