@@ -5,6 +5,7 @@ import {
   type LineageAnalyzer,
   OPAQUE_LINEAGE,
   type ResultMaskerOptions,
+  type ResultMaskingPolicy,
   type RowMasker,
   type StatementLineage,
 } from '../masking/index.js';
@@ -23,6 +24,7 @@ interface RunMasking {
 }
 
 const HOLD = Buffer.alloc(0);
+const NO_COLUMNS: StatementLineage = Object.freeze({ columns: undefined, opaque: false });
 
 /**
  * Result masking (protocols/postgres/src/masking) wired into the relay: one per connection. A
@@ -36,6 +38,8 @@ export function resultMaskingFilter(
   options: ResultMaskerOptions = {},
 ): BackendMessageFilter {
   const results = createResultMasker(masker, options);
+  // Without column rules, lineage cannot change what is masked: skip the parse it costs.
+  const needsLineage = (masker as ResultMaskingPolicy).hasColumnRules !== false;
   const runs = new WeakMap<ResultContext, RunMasking>();
   const named = new Map<string, StatementLineage>();
 
@@ -48,8 +52,9 @@ export function resultMaskingFilter(
     return state;
   };
 
-  const lineageOf = (ctx: ResultContext, state: RunMasking): StatementLineage => {
+  const lineageOf = (ctx: ResultContext, state: RunMasking, always = false): StatementLineage => {
     if (ctx.sql === undefined) return OPAQUE_LINEAGE;
+    if (!needsLineage && !always) return NO_COLUMNS;
     state.lineage ??= lineage.analyze(ctx.sql) ?? [];
     const own = state.lineage[ctx.statementIndex];
     if (own === undefined) return OPAQUE_LINEAGE;
@@ -85,7 +90,8 @@ export function resultMaskingFilter(
         }
         case Backend.CopyOutResponse: {
           const state = stateOf(ctx);
-          const own = lineageOf(ctx, state);
+          // COPY's lineage also carries its format options (CSV quoting), needed with or without column rules.
+          const own = lineageOf(ctx, state, true);
           state.copy = results.startCopy({ format: copyFormat(raw), options: own.copy }, { lineage: own });
           return raw;
         }
