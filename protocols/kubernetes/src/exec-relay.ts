@@ -1,0 +1,223 @@
+/**
+ * Relays an exec, attach or port-forward WebSocket between the client and the cluster, message by
+ * message, with backpressure both ways. For exec and attach the channel protocol is decoded as it
+ * passes: stdin, stdout and stderr (and resize events) are recorded through `session.output` for
+ * `gatehouse replay`, and the Status on the status channel gives the exit code. Port-forward
+ * traffic is counted, not recorded.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { AgentOptions } from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { GatewaySession } from '@gatehouse/core';
+import WebSocket, { WebSocketServer } from 'ws';
+import { Channel, type ExitStatus, parseExitStatus, splitChannel } from './channel-protocol.js';
+
+export interface RelayInput {
+  readonly req: IncomingMessage;
+  readonly socket: Duplex;
+  readonly head: Buffer;
+  /** `wss://…` of the same request on the cluster. */
+  readonly url: string;
+  /** Subprotocols offered upstream (already limited to those the gateway understands). */
+  readonly protocols: readonly string[];
+  readonly headers: Readonly<Record<string, string>>;
+  readonly tls: AgentOptions;
+  readonly session: GatewaySession;
+  /** Decode and record the channels (exec, attach); false for port forwarding. */
+  readonly record: boolean;
+  readonly handshakeTimeoutMs: number;
+  readonly signal: AbortSignal;
+}
+
+export interface RelayOutcome {
+  /** 101 once relayed; otherwise the status the cluster (or the gateway) answered the upgrade with. */
+  readonly status: number;
+  readonly protocol?: string;
+  readonly exit?: ExitStatus;
+  readonly bytes: { stdin: number; stdout: number; stderr: number; other: number };
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+const MAX_PAYLOAD = 32 * 1024 * 1024;
+/** Messages in flight towards one side before the other side is paused. */
+const HIGH_WATER = 64;
+const MAX_ERROR_BODY = 64 * 1024;
+
+/** Close codes that may be sent on (1005, 1006 and 1015 only ever describe a close). */
+function sendableCode(code: number): number | undefined {
+  if (
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
+    (code >= 3000 && code <= 4999)
+  ) {
+    return code;
+  }
+  return undefined;
+}
+
+function closeWith(ws: WebSocket, code: number, reason: Buffer | string): void {
+  if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) return;
+  const c = sendableCode(code);
+  if (c === undefined) {
+    ws.terminate();
+    return;
+  }
+  const text = Buffer.from(reason).subarray(0, 123);
+  ws.close(c, text);
+}
+
+export function relay(input: RelayInput): Promise<RelayOutcome> {
+  const bytes = { stdin: 0, stdout: 0, stderr: 0, other: 0 };
+  let exit: ExitStatus | undefined;
+  return new Promise<RelayOutcome>((resolve) => {
+    let settled = false;
+    let accepted = false;
+    const finish = (outcome: Omit<RelayOutcome, 'bytes'>) => {
+      if (settled) return;
+      settled = true;
+      resolve({ ...outcome, bytes, ...(exit === undefined ? {} : { exit }) });
+    };
+    const upstream = new WebSocket(input.url, [...input.protocols], {
+      ...input.tls,
+      headers: { ...input.headers },
+      perMessageDeflate: false,
+      followRedirects: false,
+      handshakeTimeout: input.handshakeTimeoutMs,
+      maxPayload: MAX_PAYLOAD,
+    });
+    const onAbort = () => {
+      closeWith(upstream, 1001, 'the gateway is shutting down');
+      input.socket.destroy();
+    };
+    input.signal.addEventListener('abort', onAbort, { once: true });
+
+    upstream.on('unexpected-response', (_req, res) => {
+      // The cluster refused the upgrade (404 pod, 403, 400…): its Status goes back as it came.
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= MAX_ERROR_BODY) chunks.push(c);
+      });
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const status = res.statusCode ?? 502;
+        const type = res.headers['content-type'] ?? 'application/json';
+        input.socket.write(
+          `HTTP/1.1 ${status} ${res.statusMessage ?? ''}\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+        );
+        input.socket.end(body);
+        finish({
+          status,
+          error: { code: 'upstream_refused', message: `the cluster answered the upgrade with ${status}` },
+        });
+      });
+      res.on('error', () => input.socket.destroy());
+    });
+
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      if (upstream.readyState === WebSocket.CONNECTING || !accepted) {
+        const message = `the exec connection to the cluster failed (${err.code ?? err.message})`;
+        const body = JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message,
+          reason: 'BadGateway',
+          code: 502,
+        });
+        input.socket.end(
+          `HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+        finish({ status: 502, error: { code: 'upstream_error', message } });
+      }
+    });
+
+    upstream.on('open', () => {
+      const chosen = upstream.protocol;
+      const server = new WebSocketServer({
+        noServer: true,
+        perMessageDeflate: false,
+        maxPayload: MAX_PAYLOAD,
+        handleProtocols: () => (chosen === '' ? false : chosen),
+      });
+      server.handleUpgrade(input.req, input.socket, input.head, (client) => {
+        accepted = true;
+        pipe(client, upstream, (data) => inbound(data));
+        pipe(upstream, client, (data) => outbound(data));
+        let closes = 0;
+        const closed = () => {
+          closes++;
+          if (closes === 2) {
+            input.signal.removeEventListener('abort', onAbort);
+            finish({ status: 101, protocol: chosen });
+          }
+        };
+        client.on('close', (code, reason) => {
+          closeWith(upstream, code, reason);
+          closed();
+        });
+        upstream.on('close', (code, reason) => {
+          closeWith(client, code, reason);
+          closed();
+        });
+        client.on('error', () => upstream.terminate());
+        upstream.on('error', () => client.terminate());
+      });
+    });
+
+    const inbound = (data: Buffer): void => {
+      if (!input.record) {
+        bytes.other += data.length;
+        return;
+      }
+      const m = splitChannel(data);
+      if (m === undefined) return;
+      if (m.channel === Channel.Stdin) {
+        bytes.stdin += m.payload.length;
+        input.session.output('stdin', m.payload);
+      } else if (m.channel === Channel.Resize) {
+        input.session.output('resize', m.payload.toString('utf8'));
+      }
+    };
+    const outbound = (data: Buffer): void => {
+      if (!input.record) {
+        bytes.other += data.length;
+        return;
+      }
+      const m = splitChannel(data);
+      if (m === undefined) return;
+      if (m.channel === Channel.Stdout) {
+        bytes.stdout += m.payload.length;
+        input.session.output('stdout', m.payload);
+      } else if (m.channel === Channel.Stderr) {
+        bytes.stderr += m.payload.length;
+        input.session.output('stderr', m.payload);
+      } else if (m.channel === Channel.Status) {
+        exit = parseExitStatus(m.payload);
+      }
+    };
+  });
+}
+
+/** Forwards every message of `from` to `to`, pausing `from` while `to` has too many in flight. */
+function pipe(from: WebSocket, to: WebSocket, observe: (data: Buffer) => void): void {
+  let inFlight = 0;
+  let paused = false;
+  from.on('message', (data: Buffer, isBinary: boolean) => {
+    observe(data);
+    if (to.readyState !== WebSocket.OPEN) return;
+    inFlight++;
+    to.send(data, { binary: isBinary }, () => {
+      inFlight--;
+      if (paused && inFlight <= HIGH_WATER / 2) {
+        paused = false;
+        from.resume();
+      }
+    });
+    if (!paused && inFlight >= HIGH_WATER) {
+      paused = true;
+      from.pause();
+    }
+  });
+}

@@ -1,0 +1,221 @@
+/**
+ * Forwards one judged request to the cluster and streams the answer back: JSON through the token
+ * masker (Secret values, named fields, detectors), text (logs) through the detectors, nothing held
+ * beyond the token or line being read, so watches, `logs -f` and large lists stream with
+ * backpressure. Errors before the response are `Status` answers; a broken stream is cut.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Agent, request } from 'node:https';
+import { pipeline, Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { Masker } from '@gatehouse/core';
+import {
+  clientResponseHeaders,
+  JsonMasker,
+  MaskingLimitError,
+  MaskStream,
+  maskingPlan,
+  responseHasBody,
+  TextMasker,
+  upstreamRequestHeaders,
+} from '@gatehouse/http';
+import { kubeStatus, sendStatus } from './status.js';
+import type { KubeUpstream, UpstreamCredentials } from './upstream.js';
+
+export interface ForwardInput {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly upstream: KubeUpstream;
+  readonly credentials: UpstreamCredentials;
+  readonly agent: Agent;
+  /** Request-target on the upstream: base path, canonical path, query. */
+  readonly path: string;
+  /** Client headers already stripped of impersonation, with the readable Accept. */
+  readonly rawHeaders: readonly string[];
+  /** A body read already (patches, Secret writes); otherwise the request streams. */
+  readonly body: Buffer | undefined;
+  readonly clientAddress: string;
+  readonly masker: Masker;
+  /** The response may carry Secret values: anything the gateway cannot read is refused. */
+  readonly mustMask: boolean;
+  readonly timeoutMs: number;
+  readonly maxJsonTokenChars: number;
+  readonly closeAfter: () => boolean;
+}
+
+export interface ForwardOutcome {
+  readonly status: number;
+  readonly bytes: number;
+  readonly requestBytes: number;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+function describeUpstreamError(err: NodeJS.ErrnoException, timedOut: boolean, timeoutMs: number) {
+  if (timedOut)
+    return { status: 504, message: `the cluster did not answer within ${Math.round(timeoutMs / 100) / 10}s` };
+  const code = err.code ?? '';
+  const why: Record<string, string> = {
+    ECONNREFUSED: 'the cluster refused the connection',
+    ECONNRESET: 'the cluster closed the connection before answering',
+    EPIPE: 'the cluster closed the connection before answering',
+    ENOTFOUND: "the cluster's host name could not be resolved",
+    EAI_AGAIN: "the cluster's host name could not be resolved",
+    EHOSTUNREACH: 'the cluster is unreachable',
+    ETIMEDOUT: 'connecting to the cluster timed out',
+  };
+  const tls =
+    code.startsWith('ERR_TLS') ||
+    code.includes('CERT') ||
+    code.startsWith('DEPTH_ZERO') ||
+    code.startsWith('SELF_SIGNED');
+  const message =
+    why[code] ??
+    (tls
+      ? `the cluster's TLS certificate was rejected (${code})`
+      : `the request to the cluster failed${code === '' ? '' : ` (${code})`}`);
+  return { status: code === 'ETIMEDOUT' ? 504 : 502, message };
+}
+
+function decompressor(encoding: string): Transform | undefined {
+  if (encoding === 'gzip' || encoding === 'x-gzip') return createGunzip();
+  if (encoding === 'deflate') return createInflate();
+  if (encoding === 'br') return createBrotliDecompress();
+  return undefined;
+}
+
+export function forward(input: ForwardInput): Promise<ForwardOutcome> {
+  const { req, res, upstream } = input;
+  const method = req.method ?? 'GET';
+  let status = 0;
+  let bytes = 0;
+  let requestBytes = input.body?.length ?? 0;
+  let error: { code: string; message: string } | undefined;
+
+  return new Promise<ForwardOutcome>((resolve) => {
+    let timedOut = false;
+    let upstreamBroke = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      upReq.destroy(new Error('upstream timeout'));
+    }, input.timeoutMs);
+    res.once('close', () => {
+      clearTimeout(timer);
+      if (!res.writableFinished) {
+        error ??= upstreamBroke
+          ? {
+              code: 'upstream_error',
+              message: 'the cluster closed the connection in the middle of the response',
+            }
+          : { code: 'client_closed', message: 'the client closed the connection before the response ended' };
+        upReq.destroy();
+      }
+      resolve({ status, bytes, requestBytes, ...(error === undefined ? {} : { error }) });
+    });
+
+    const fail = (code: number, errorCode: string, message: string): void => {
+      error = { code: errorCode, message };
+      req.unpipe();
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      status = code;
+      sendStatus(res, kubeStatus(code, message), { close: !req.complete || input.closeAfter() });
+    };
+
+    const upReq = request({
+      hostname: upstream.url.hostname.replace(/^\[|\]$/g, ''),
+      port: upstream.url.port === '' ? 443 : Number(upstream.url.port),
+      method,
+      path: input.path,
+      agent: input.agent,
+      headers: upstreamRequestHeaders({
+        rawHeaders: input.rawHeaders,
+        clientAddress: input.clientAddress,
+        clientProto: 'https',
+        upstreamHost: upstream.host,
+        configured: input.credentials.headers,
+      }),
+    });
+    upReq.on('error', (err: NodeJS.ErrnoException) => {
+      if (res.headersSent) {
+        upstreamBroke = true;
+        res.destroy();
+        return;
+      }
+      const d = describeUpstreamError(err, timedOut, input.timeoutMs);
+      fail(d.status, 'upstream_error', d.message);
+    });
+    upReq.on('response', (upRes) => {
+      clearTimeout(timer);
+      if (res.destroyed) {
+        upRes.destroy();
+        return;
+      }
+      status = upRes.statusCode ?? 502;
+      const plan = responseHasBody(method, status)
+        ? maskingPlan(upRes.headers['content-type'], upRes.headers['content-encoding'])
+        : ({ kind: 'none' } as const);
+      if (
+        plan.kind === 'refuse' ||
+        (plan.kind === 'none' && input.mustMask && responseHasBody(method, status))
+      ) {
+        upRes.destroy();
+        const why =
+          plan.kind === 'refuse'
+            ? plan.reason
+            : `the cluster answered with ${upRes.headers['content-type'] ?? 'no content type'}, which the gateway cannot mask`;
+        fail(502, 'upstream_error', `${why}; the response was not forwarded`);
+        return;
+      }
+      const rewrite = plan.kind !== 'none';
+      const encoding = (upRes.headers['content-encoding'] ?? '').trim().toLowerCase();
+      const decode = rewrite ? decompressor(encoding) : undefined;
+      const headers = clientResponseHeaders(upRes.rawHeaders, {
+        bodyRewritten: rewrite,
+        decoded: decode !== undefined,
+      });
+      if (input.closeAfter()) headers['connection'] = 'close';
+      res.writeHead(status, headers);
+      // Watches and log streams: headers now, so the client sees the stream has started.
+      res.flushHeaders();
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          bytes += chunk.length;
+          done(null, chunk);
+        },
+      });
+      const stages: NodeJS.ReadWriteStream[] = [];
+      if (decode !== undefined) stages.push(decode);
+      if (plan.kind === 'json')
+        stages.push(
+          new MaskStream(new JsonMasker(input.masker, { maxToken: input.maxJsonTokenChars }), 'utf8'),
+        );
+      else if (plan.kind === 'text') stages.push(new MaskStream(new TextMasker(input.masker), plan.encoding));
+      for (const stage of stages) {
+        stage.once('error', (err: Error) => {
+          error ??=
+            err instanceof MaskingLimitError
+              ? { code: 'masking_limit', message: err.message }
+              : { code: 'masking_failed', message: `masking failed: ${err.message}` };
+        });
+      }
+      upRes.once('aborted', () => {
+        upstreamBroke = true;
+      });
+      upRes.socket?.once('close', () => {
+        if (!upRes.complete) upstreamBroke = true;
+      });
+      pipeline([upRes, ...stages, counter, res], () => {});
+    });
+
+    if (input.body !== undefined) {
+      upReq.end(input.body);
+    } else {
+      req.on('data', (chunk: Buffer) => {
+        requestBytes += chunk.length;
+      });
+      req.pipe(upReq);
+    }
+  });
+}
