@@ -40,12 +40,14 @@ export const DEFAULT_POSTGRES_OPTIONS: PostgresOptions = {
  */
 export function parsePostgresOptions(options: Readonly<Record<string, unknown>>): PostgresOptions {
   const d = DEFAULT_POSTGRES_OPTIONS;
+  // The duration text wins over the `…Ms` number: the gateway injects `handshakeTimeoutMs` from
+  // `limits`, and a connection's own `handshakeTimeout` must still override that default.
   const ms = (key: 'handshakeTimeout' | 'connectTimeout'): number => {
-    const n = options[`${key}Ms`];
-    if (typeof n === 'number' && Number.isFinite(n) && n > 0) return n;
     const text = options[key];
     const parsed = typeof text === 'string' ? parseDuration(text) : undefined;
-    return parsed !== undefined && parsed > 0 ? parsed : d[`${key}Ms`];
+    if (parsed !== undefined && parsed > 0) return parsed;
+    const n = options[`${key}Ms`];
+    return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : d[`${key}Ms`];
   };
   const list = (key: string): string[] | undefined => {
     const v = options[key];
