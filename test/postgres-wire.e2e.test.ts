@@ -114,6 +114,32 @@ class Raw {
 }
 
 const enc = wire.encodeFrontendMessage;
+
+/** Reads a socket to ReadyForQuery counting DataRows, without keeping them. */
+function countRows(socket: Socket): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let rows = 0;
+    let tail = Buffer.alloc(0);
+    socket.removeAllListeners('data');
+    socket.on('data', (d: Buffer) => {
+      let buf = tail.length > 0 ? Buffer.concat([tail, d]) : d;
+      while (buf.length >= 5) {
+        const len = buf.readInt32BE(1);
+        if (buf.length < len + 1) break;
+        const code = String.fromCharCode(buf[0]!);
+        if (code === 'D') rows++;
+        if (code === 'E') reject(new Error(buf.toString('utf8', 5, len + 1)));
+        buf = buf.subarray(len + 1);
+        if (code === 'Z') {
+          resolve(rows);
+          return;
+        }
+      }
+      tail = Buffer.from(buf);
+    });
+    socket.resume();
+  });
+}
 const startup = (minor = 0, extra: { name: string; value: string }[] = []) =>
   enc({
     type: 'StartupMessage',
@@ -237,6 +263,22 @@ describe('after the start', () => {
     expect(batch[1]!.body.toString()).toBe('T');
     raw.send(enc({ type: 'Query', query: 'COMMIT' }));
     expect((await raw.until('Z')).map((m) => m.code)).toEqual(['C', 'Z']);
+    raw.socket.destroy();
+  });
+
+  it('streams a large result with backpressure: a client that does not read does not fill the gateway', async () => {
+    const raw = await Raw.open();
+    await login(raw);
+    const rows = 100_000;
+    const before = process.memoryUsage();
+    raw.socket.pause();
+    raw.send(enc({ type: 'Query', query: `SELECT repeat('x', 1000) FROM generate_series(1, ${rows})` }));
+    await new Promise((r) => setTimeout(r, 1_500));
+    const during = process.memoryUsage();
+    // 100 MB of rows are waiting upstream, not here.
+    expect(during.arrayBuffers - before.arrayBuffers).toBeLessThan(32 * 1024 * 1024);
+    const counted = await countRows(raw.socket);
+    expect(counted).toBe(rows);
     raw.socket.destroy();
   });
 
