@@ -5,7 +5,6 @@ import {
   type LineageAnalyzer,
   OPAQUE_LINEAGE,
   type ResultMaskerOptions,
-  type ResultMaskingPolicy,
   type RowMasker,
   type StatementLineage,
 } from '../masking/index.js';
@@ -39,7 +38,7 @@ export function resultMaskingFilter(
 ): BackendMessageFilter {
   const results = createResultMasker(masker, options);
   // Without column rules, lineage cannot change what is masked: skip the parse it costs.
-  const needsLineage = (masker as ResultMaskingPolicy).hasColumnRules !== false;
+  const needsLineage = (masker as { readonly hasColumnRules?: boolean }).hasColumnRules !== false;
   const runs = new WeakMap<ResultContext, RunMasking>();
   const named = new Map<string, StatementLineage>();
 
