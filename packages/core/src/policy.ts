@@ -12,6 +12,26 @@ export interface Masker {
   maskValue(column: string | undefined, text: string): string;
   /** Finds every detected sensitive span in free text and masks it. */
   maskText(text: string): string;
+  /*
+   * What a consumer masking many values (a database result) asks to skip work. Only the policy
+   * can answer these correctly; the policy engine's maskers always do. They are optional so that
+   * a masker wrapping another one need not answer: a consumer then assumes the worst (every
+   * column may be covered, every text may hold a finding) — slower or over-masked, never leaking.
+   */
+  /**
+   * False only when `maskText` would certainly return the text held by `bytes[start, end)` (UTF-8;
+   * Latin-1 gives the same answer) unchanged: a cheap prefilter, true whenever in doubt.
+   */
+  mayDetect?(bytes: Uint8Array, start: number, end: number): boolean;
+  /**
+   * Whether a column rule covers `column` (its full name or its last dotted part, as `maskValue`
+   * matches it), i.e. whether `maskValue(column, text)` masks a non-empty value as a whole.
+   */
+  coversColumn?(column: string): boolean;
+  /** Whether any column rule applies to this identity on this connection. */
+  readonly hasColumnRules?: boolean;
+  /** Whether any detector (built-in or custom) is enabled; false: `maskText` changes nothing. */
+  readonly hasDetectors?: boolean;
 }
 
 /** The one policy engine every protocol module calls. Pure and synchronous: no I/O. */

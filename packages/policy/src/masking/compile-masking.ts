@@ -15,6 +15,7 @@ import { compileGlobs, type GlobSet } from '../glob.js';
 import { customFinder } from './custom-finder.js';
 import { BUILTIN_DETECTORS, BUILTIN_FINDERS } from './detectors.js';
 import type { Finder } from './finder.js';
+import { createMayDetect, type MayDetect } from './prefilter.js';
 import { type StyleFn, styleFunction } from './styles.js';
 import { TextScanner } from './text-scanner.js';
 
@@ -58,6 +59,7 @@ export function compileMasking(raw: unknown, hashKeyOverride: string | undefined
 
   const customFinders: Finder[] = [];
   const customNames = new Set<string>();
+  const customPatterns = new Map<string, RegExp>();
   const detectorsPath = keyPath(path, 'detectors');
   asArray(cfg['detectors'], detectorsPath).forEach((d, i) => {
     const p = keyPath(detectorsPath, i);
@@ -82,6 +84,7 @@ export function compileMasking(raw: unknown, hashKeyOverride: string | undefined
       });
     }
     customNames.add(name);
+    customPatterns.set(name, re);
     customFinders.push(customFinder(name, re));
   });
   const known = [...BUILTIN_DETECTORS, ...customNames];
@@ -149,8 +152,11 @@ export function compileMasking(raw: unknown, hashKeyOverride: string | undefined
     const styles = new Map(defaults);
     for (const r of applicable) for (const d of r.detectors) if (!styles.has(d)) styles.set(d, r.style);
     const scanner = new TextScanner(finders, styles, customNames);
+    const enabled = new Set(styles.keys());
+    const custom = [...customPatterns].filter(([n]) => enabled.has(n)).map(([, pattern]) => ({ pattern }));
+    const mayDetect = scanner.empty ? () => false : createMayDetect(enabled, custom);
     const columnRules = applicable.filter((r) => r.columns !== undefined);
-    return createMasker(scanner, columnRules);
+    return createMasker(scanner, mayDetect, columnRules);
   };
 
   return {
@@ -180,7 +186,11 @@ function applies(rule: CompiledMaskingRule, connection: string, identity: Identi
   return true;
 }
 
-function createMasker(scanner: TextScanner, columnRules: readonly CompiledMaskingRule[]): Masker {
+function createMasker(
+  scanner: TextScanner,
+  mayDetect: MayDetect,
+  columnRules: readonly CompiledMaskingRule[],
+): Required<Masker> {
   const columnCache = new Map<string, CompiledMaskingRule | null>();
   const ruleFor = (column: string): CompiledMaskingRule | null => {
     let hit = columnCache.get(column);
@@ -196,16 +206,21 @@ function createMasker(scanner: TextScanner, columnRules: readonly CompiledMaskin
     return hit;
   };
   const maskText = (text: string): string => scanner.mask(text);
+  const hasColumnRules = columnRules.length > 0;
   return {
     maskText,
     maskValue(column, text) {
-      if (column !== undefined && columnRules.length > 0) {
+      if (column !== undefined && hasColumnRules) {
         const rule = ruleFor(column);
         // An empty value hides nothing; masking it would only turn '' into a mask.
         if (rule !== null) return text === '' ? text : rule.style(text, text);
       }
       return maskText(text);
     },
+    mayDetect,
+    coversColumn: (column) => hasColumnRules && ruleFor(column) !== null,
+    hasColumnRules,
+    hasDetectors: !scanner.empty,
   };
 }
 

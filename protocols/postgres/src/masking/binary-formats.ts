@@ -145,23 +145,6 @@ export function binaryIntText(buf: Buffer, start: number, end: number): string |
   return undefined;
 }
 
-/**
- * Whether a binary integer has at least `digits` decimal digits, read without rendering it: the
- * common small id or count is dismissed with one comparison.
- */
-export function binaryIntHasDigits(buf: Buffer, start: number, end: number, digits: number): boolean {
-  const n = end - start;
-  const bound = 10 ** (digits - 1);
-  if (n === 4) return Math.abs(buf.readInt32BE(start)) >= bound;
-  if (n === 2) return Math.abs(buf.readInt16BE(start)) >= bound;
-  if (n === 8) {
-    const hi = buf.readInt32BE(start);
-    if (hi > 0x1fffff || hi < -0x200000) return true;
-    return Math.abs(hi * 0x100000000 + buf.readUInt32BE(start + 4)) >= bound;
-  }
-  return true;
-}
-
 export function binaryFloatText(buf: Buffer, start: number, end: number): string | undefined {
   const n = end - start;
   // Integers below 1e21 print without an exponent, so a card number stored in a float8 shows its digits.

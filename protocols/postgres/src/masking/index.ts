@@ -20,7 +20,6 @@ export {
   type StatementLineage,
 } from './lineage-types.js';
 export type { PrefilterOption, ResultMaskingPolicy } from './masking-policy.js';
-export { builtinPrefilter, type Prefilter } from './prefilter.js';
 export {
   createResultMasker,
   type FieldLike,

@@ -41,7 +41,7 @@ function field(name: string, typeOID: number, format: 0 | 1 = 0, tableOID = 0, c
 }
 
 function masker(options: ResultMaskerOptions = {}, config?: PolicyConfig['masking']) {
-  return createResultMasker(policyMasker(config), { prefilter: 'builtin', ...options });
+  return createResultMasker(policyMasker(config), options);
 }
 
 /** Masks one row and returns its values (text decoded for readability, NULL as null). */
@@ -358,9 +358,8 @@ describe('lineage', () => {
   it('masks every column of an opaque statement, and nothing by lineage without column rules', () => {
     const rm = masker().startResult([field('a', OID.text), field('b', OID.int4)], OPAQUE_LINEAGE);
     expect(readDataRow(rm.maskDataRow(encodeDataRow(['x', '1']))).map(text)).toEqual(['****', null]);
-    // Needs the masker to say it has no column rules (see ResultMaskingPolicy).
-    const base = policyMasker({ rules: [{ name: 'd', detectors: ['email'] }] });
-    const detectorsOnly = createResultMasker({ ...base, hasColumnRules: false });
+    // The masker says it has no column rules (Masker.hasColumnRules).
+    const detectorsOnly = createResultMasker(policyMasker({ rules: [{ name: 'd', detectors: ['email'] }] }));
     const plain = detectorsOnly.startResult([field('a', OID.text)], OPAQUE_LINEAGE);
     const row = encodeDataRow(['x']);
     expect(plain.maskDataRow(row)).toBe(row);

@@ -7,7 +7,7 @@
  * decoded when the prefilter says a detector could fire. A row with nothing to change is returned
  * as the very same buffer.
  */
-import { ProtocolError } from '@gatehouse/core';
+import { type Masker, ProtocolError } from '@gatehouse/core';
 import { type ErrorFields, type NoticeSeverity, rewriteDataRow } from '../wire/index.js';
 import {
   alignLineage,
@@ -20,14 +20,13 @@ import {
 import { type CopyColumns, CopyMasker, type CopyOutInfo } from './copy-masker.js';
 import { type MaskableErrorFields, maskErrorFields, maskErrorMessage } from './error-masking.js';
 import type { ColumnLineage, StatementLineage } from './lineage-types.js';
-import { MaskingPolicyView, type PrefilterOption, type ResultMaskingPolicy } from './masking-policy.js';
+import { MaskingPolicyView, type PrefilterOption } from './masking-policy.js';
 import { type Replacement, type TypedValues, ValueMasker } from './value-masker.js';
 
 export interface ResultMaskerOptions extends CatalogHints {
   /**
-   * The cheap test that lets a value skip the detectors. The masker's own `mayDetect` wins when it
-   * has one; otherwise `'builtin'` knows the built-in detectors (use it only when no custom
-   * detector is configured) and `'none'` (the default) runs the detectors on every text value.
+   * The cheap test that lets a value skip the detectors: `'masker'` (the default) uses the
+   * masker's `mayDetect`; `'none'` runs the detectors on every text value.
    */
   readonly prefilter?: PrefilterOption;
   /**
@@ -94,10 +93,7 @@ export interface ResultMasker {
   maskNotification(payload: string): string;
 }
 
-export function createResultMasker(
-  masker: ResultMaskingPolicy,
-  options: ResultMaskerOptions = {},
-): ResultMasker {
+export function createResultMasker(masker: Masker, options: ResultMaskerOptions = {}): ResultMasker {
   const view = new MaskingPolicyView(masker, options.prefilter);
   const typedValues = options.typedValues ?? 'null';
   const hints: CatalogHints = { tableColumns: options.tableColumns, columnName: options.columnName };

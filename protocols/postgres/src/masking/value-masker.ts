@@ -23,7 +23,6 @@ import { isUtf8 } from 'node:buffer';
 import type { DataRowValue } from '../wire/index.js';
 import {
   binaryFloatText,
-  binaryIntHasDigits,
   binaryIntText,
   binaryMoneyText,
   binaryNumericText,
@@ -199,12 +198,6 @@ export class ValueMasker {
       case 'safe':
         return mode.cover === null ? undefined : this.nullValue();
       case 'int':
-        if (
-          mode.cover === null &&
-          this.view.numberDigits > 0 &&
-          !binaryIntHasDigits(buf, start, end, this.view.numberDigits)
-        )
-          return undefined;
         return this.binaryNumber(binaryIntText(buf, start, end), buf, start, end, mode);
       case 'float':
         return this.binaryNumber(binaryFloatText(buf, start, end), buf, start, end, mode);
