@@ -145,6 +145,35 @@ export function binaryIntText(buf: Buffer, start: number, end: number): string |
   return undefined;
 }
 
+/**
+ * The decimal text of a binary int2/int4/int8 written as ASCII into `out` (room for 20 bytes),
+ * without making a string; returns its length, or -1 when the width is wrong or an int8 is past
+ * 2^53 (binaryIntText renders those). Same text as binaryIntText.
+ */
+export function binaryIntAscii(buf: Buffer, start: number, end: number, out: Uint8Array): number {
+  const n = end - start;
+  let v: number;
+  if (n === 4) v = buf.readInt32BE(start);
+  else if (n === 2) v = buf.readInt16BE(start);
+  else if (n === 8) {
+    const hi = buf.readInt32BE(start);
+    if (hi < -0x200000 || hi >= 0x200000) return -1;
+    v = hi * 0x100000000 + buf.readUInt32BE(start + 4);
+  } else return -1;
+  let len = 0;
+  if (v < 0) {
+    out[len++] = 45;
+    v = -v;
+  }
+  let digits = 1;
+  for (let p = 10; p <= v; p *= 10) digits++;
+  for (let i = len + digits - 1; i >= len; i--) {
+    out[i] = 48 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return len + digits;
+}
+
 export function binaryFloatText(buf: Buffer, start: number, end: number): string | undefined {
   const n = end - start;
   // Integers below 1e21 print without an exponent, so a card number stored in a float8 shows its digits.

@@ -23,6 +23,7 @@ import { isUtf8 } from 'node:buffer';
 import type { DataRowValue } from '../wire/index.js';
 import {
   binaryFloatText,
+  binaryIntAscii,
   binaryIntText,
   binaryMoneyText,
   binaryNumericText,
@@ -197,8 +198,14 @@ export class ValueMasker {
     switch (info.cls) {
       case 'safe':
         return mode.cover === null ? undefined : this.nullValue();
-      case 'int':
+      case 'int': {
+        // The common id or count: its digits tested without making a string.
+        if (mode.cover === null) {
+          const n = binaryIntAscii(buf, start, end, INT_TEXT);
+          if (n >= 0 && !this.view.mayDetect(INT_TEXT, 0, n)) return undefined;
+        }
         return this.binaryNumber(binaryIntText(buf, start, end), buf, start, end, mode);
+      }
       case 'float':
         return this.binaryNumber(binaryFloatText(buf, start, end), buf, start, end, mode);
       case 'numeric':
@@ -318,6 +325,9 @@ export class ValueMasker {
     return null;
   }
 }
+
+/** Scratch for binaryIntAscii (masking is synchronous). */
+const INT_TEXT = new Uint8Array(24);
 
 /** Marks "parsed, nothing to change" apart from "could not parse" (undefined) in the binary paths. */
 const UNCHANGED = Buffer.alloc(0);
