@@ -200,10 +200,9 @@ export function forward(input: ForwardInput): Promise<ForwardOutcome> {
               : { code: 'masking_failed', message: `masking failed: ${err.message}` };
         });
       }
-      upRes.once('aborted', () => {
-        upstreamBroke = true;
-      });
-      upRes.socket?.once('close', () => {
+      // A listener on the upstream socket would pile up on a kept-alive connection; the message's own
+      // close says whether it was cut short.
+      upRes.once('close', () => {
         if (!upRes.complete) upstreamBroke = true;
       });
       pipeline([upRes, ...stages, counter, res], () => {});

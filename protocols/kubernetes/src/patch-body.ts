@@ -63,6 +63,8 @@ export function checkPatchBody(contentType: string | undefined, body: Buffer): P
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 100 });
+      // The server turns the YAML into JSON: an alias that contains itself cannot be.
+      JSON.stringify(value);
     } catch (err) {
       return bad((err as Error).message);
     }
