@@ -336,6 +336,25 @@ describe('policy', () => {
     });
   }, 15_000);
 
+  it('cancels a held review when the client goes away', async () => {
+    const c = client();
+    await c.connect();
+    c.on('error', () => undefined);
+    void c.query("UPDATE orders SET note = 'gone' WHERE id = 2").catch(() => undefined);
+    const id = await pendingApproval("SET note = 'gone'");
+    (c as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    for (let i = 0; i < 50 && gw.running.approvals.get(id)?.state === 'pending'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(gw.running.approvals.get(id)?.state).not.toBe('pending');
+    const note = await cluster.psql('SELECT note FROM orders WHERE id = 2', {
+      user: APP_USER,
+      password: APP_PASSWORD,
+      database: 'shop',
+    });
+    expect(note.trim()).toBe('second');
+  });
+
   it('refuses changing settings that would make the server read SQL differently', async () => {
     await withClient(async (c) => {
       const enc = await pgError(c.query("SET client_encoding = 'SJIS'"));

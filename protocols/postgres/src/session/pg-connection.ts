@@ -388,7 +388,11 @@ export class PgConnection {
       );
       upstream.socket.destroy();
     };
-    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    const closed = new Promise<void>((resolve) => {
+      // The client may have gone while the upstream login was under way.
+      if (client.destroyed) resolve();
+      else client.once('close', () => resolve());
+    });
     upstream.socket.on('data', (chunk: Buffer) => {
       try {
         backend.push(chunk);
