@@ -411,6 +411,20 @@ describe('masking', () => {
   });
 });
 
+describe('notifications', () => {
+  it('relays LISTEN/NOTIFY with the payload masked', async () => {
+    await withClient(async (listener) => {
+      await listener.query('LISTEN orders_changed');
+      const got = new Promise<pg.Notification>((resolve) => listener.once('notification', resolve));
+      await withClient((c) => c.query("NOTIFY orders_changed, 'customer ada@example.com updated'"));
+      const n = await got;
+      expect(n.channel).toBe('orders_changed');
+      expect(n.payload).toContain('updated');
+      expect(n.payload).not.toContain('ada@example.com');
+    });
+  });
+});
+
 describe('session log', () => {
   it('annotates the session and records results with tags and rows', async () => {
     await withClient((c) => c.query('SELECT id FROM customers'), gw, { application_name: 'e2e-app' });
@@ -494,6 +508,19 @@ describe('upstream', () => {
       expect(err.message).toBe("upstream refused the gateway's credentials");
     } finally {
       await bad.close();
+    }
+  });
+
+  it('relays upstream errors at login with their SQLSTATE', async () => {
+    const any = await startPostgresGateway(cluster, { options: { databases: ['*'] } });
+    try {
+      const err = await pgError(
+        withClient(async () => undefined, any, { database: 'nope', password: await any.token() }),
+      );
+      expect(err.code).toBe('3D000');
+      expect(err.message).toContain('"nope" does not exist');
+    } finally {
+      await any.close();
     }
   });
 
