@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { StoredEvent } from '@gatehouse/core';
+import { MemorySessionLog } from '@gatehouse/session-log';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,6 +17,7 @@ import {
   type PgGateway,
   startPostgres,
   startPostgresGateway,
+  startPostgresGatewayWithLog,
 } from './fixtures/postgres.js';
 import { run, tempDir } from './support/cli.js';
 
@@ -432,6 +434,34 @@ describe('session log', () => {
     expect(notes[0]?.data).toMatchObject({ database: 'shop', user: APP_USER, clientTls: true });
     const results = await eventsWhere('result', (e) => e.data['summary'] === 'SELECT 3');
     expect(results[0]?.data).toMatchObject({ status: 'ok', rows: 3 });
+  });
+});
+
+describe('strict session log', () => {
+  it('refuses a statement with 58030 while the log cannot record it, and serves again after', async () => {
+    const log = new MemorySessionLog();
+    const g = await startPostgresGatewayWithLog(cluster, log);
+    try {
+      const c = new pg.Client({
+        host: '127.0.0.1',
+        port: g.port,
+        user: APP_USER,
+        database: 'shop',
+        password: g.token,
+      });
+      await c.connect();
+      await c.query("INSERT INTO scratch VALUES (4242, 'logged')");
+      log.setUnavailable('disk full');
+      const err = await pgError(c.query("INSERT INTO scratch VALUES (4243, 'not logged')"));
+      expect(err.code).toBe('58030');
+      expect(err.message).toContain('session log unavailable');
+      log.setUnavailable(undefined);
+      const rows = await c.query('SELECT id FROM scratch WHERE id IN (4242, 4243) ORDER BY id');
+      expect(rows.rows).toEqual([{ id: 4242 }]);
+      await c.end();
+    } finally {
+      await g.close();
+    }
   });
 });
 
