@@ -4,7 +4,8 @@
  * the real engine, the log an in-memory one.
  */
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -611,8 +612,11 @@ describe('ssh forwarding', () => {
 describe('ssh sftp', () => {
   it('relays allowed operations, refuses denied ones per path, and logs each', async () => {
     const local = join(work, 'upload.txt');
-    writeFileSync(local, 'uploaded through the gateway\n');
+    // Several MiB: OpenSSH pipelines 255 KiB writes, so packets span and share channel data events.
+    const content = randomBytes(3 * 1024 * 1024 + 17);
+    writeFileSync(local, content);
     chmodSync(local, 0o644);
+    const back = join(work, 'downloaded.bin');
     writeFileSync(join(victimDir, 'z'), 'keep me');
     execFileSync('chown', [`${sshd.user}:${sshd.user}`, join(victimDir, 'z')]);
     const since = lastSeq();
@@ -621,10 +625,11 @@ describe('ssh sftp', () => {
     });
     const r = await collect(
       child,
-      `put ${local} ${victimDir}/uploaded.txt\nrm ${victimDir}/z\nls ${victimDir}\nbye\n`,
+      `put ${local} ${victimDir}/uploaded.txt\nrm ${victimDir}/z\nget ${victimDir}/uploaded.txt ${back}\nls ${victimDir}\nbye\n`,
     );
     expect(r.stdout).toContain('uploaded.txt');
-    expect(existsSync(join(victimDir, 'uploaded.txt'))).toBe(true);
+    expect(readFileSync(join(victimDir, 'uploaded.txt')).equals(content)).toBe(true);
+    expect(readFileSync(back).equals(content)).toBe(true);
     expect(existsSync(join(victimDir, 'z'))).toBe(true);
     const events = await sessionEvents(since);
     const commands = ofType(events, 'command');
@@ -645,7 +650,10 @@ describe('ssh sftp', () => {
       expect.objectContaining({ action: 'deny', rule: 'no-sftp-remove' }),
     );
     expect(ofType(events, 'result')).toContainEqual(
-      expect.objectContaining({ summary: 'closed', data: { bytesRead: 0, bytesWritten: 29 } }),
+      expect.objectContaining({ summary: 'closed', data: { bytesRead: 0, bytesWritten: content.length } }),
+    );
+    expect(ofType(events, 'result')).toContainEqual(
+      expect.objectContaining({ summary: 'closed', data: { bytesRead: content.length, bytesWritten: 0 } }),
     );
   });
 });

@@ -141,6 +141,9 @@ export class SftpRelay {
       .catch((err: unknown) => this.#deps.fail(`SFTP relay failed: ${toGatewayError(err).message}`))
       .finally(() => {
         this.#draining = false;
+        // Packets that arrived while the loop was finishing (several channel data events can come
+        // in one tick, before this runs) would otherwise wait for the next packet.
+        if (this.#queue.length > 0) this.#drain();
       });
   }
 
