@@ -505,7 +505,8 @@ describe('startup', () => {
       await sendCancel(own.processID, own.secretKey);
       const err = await sleeping;
       expect(err.code).toBe('57014');
-      expect(Date.now() - started).toBeLessThan(1_500);
+      // Within about a second; the margin is for a loaded CI machine.
+      expect(Date.now() - started).toBeLessThan(2_500);
       // A wrong key is dropped silently.
       await sendCancel(own.processID, own.secretKey ^ 1);
       expect((await c.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
