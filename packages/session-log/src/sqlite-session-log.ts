@@ -181,7 +181,15 @@ export class SqliteSessionLog implements FaultySessionLog {
     if (thread !== undefined) {
       thread.worker.postMessage({ kind: 'close' });
       this.#updateRef();
-      await thread.exited;
+      // Once the writer closes its port, the Worker handle alone no longer keeps this thread's event
+      // loop alive, and the 'exit' event could be lost with the process: hold the loop open until it
+      // arrives.
+      const keepAlive = setInterval(() => {}, 60_000);
+      try {
+        await thread.exited;
+      } finally {
+        clearInterval(keepAlive);
+      }
     }
     // Only left when the writer stopped before answering.
     this.#rejectAll(new LogWriteError(`session log is closed (${this.path})`));
