@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { approvalsCommand } from './commands/approvals.js';
 import { demoCommand } from './commands/demo.js';
+import { kubeconfigCommand } from './commands/kubeconfig.js';
 import { policyCommand } from './commands/policy.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { startCommand } from './commands/start.js';
@@ -39,6 +40,7 @@ const cli = yargs(hideBin(process.argv))
   .command(verifyCommand)
   .command(approvalsCommand)
   .command(policyCommand)
+  .command(kubeconfigCommand)
   .demandCommand(1, 'Name a command; see --help.')
   .recommendCommands()
   .strict()

@@ -1,4 +1,5 @@
 import { httpModule } from '@gatehouse/http';
+import { kubernetesModule } from '@gatehouse/kubernetes';
 import { postgresModule } from '@gatehouse/postgres';
 import { sshModule } from '@gatehouse/ssh';
 import { createRegistry, type ProtocolRegistry } from './registry.js';
@@ -8,5 +9,5 @@ import { createRegistry, type ProtocolRegistry } from './registry.js';
  * protocol has no module here fails at start, naming the connection.
  */
 export function builtinModules(): ProtocolRegistry {
-  return createRegistry([postgresModule, sshModule, httpModule]);
+  return createRegistry([postgresModule, sshModule, kubernetesModule, httpModule]);
 }
