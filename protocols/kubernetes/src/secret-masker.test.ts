@@ -112,6 +112,18 @@ describe('SecretMasker', () => {
     expect(JSON.parse(table).rows[0].cells).toEqual(['db', 'Opaque', 2, '5m']);
   });
 
+  it('leaves bookkeeping fields alone, and Secret values when told to', () => {
+    const doc = JSON.stringify({
+      metadata: { resourceVersion: '4111111111111111', name: '4111111111111111' },
+      data: { a: 'aHVudGVy' },
+    });
+    const m = new JsonMasker(new SecretMasker(detectors, { maskSecretValues: false }));
+    expect(JSON.parse(m.push(doc) + m.end())).toEqual({
+      metadata: { resourceVersion: '4111111111111111', name: '****' },
+      data: { a: 'aHVudGVy' },
+    });
+  });
+
   it('replaces an unreadable annotation whole', () => {
     expect(maskLastApplied('{not json')).toBe(SECRET_MASK);
     expect(maskLastApplied('"a string"')).toBe(SECRET_MASK);

@@ -47,17 +47,39 @@ export function maskLastApplied(text: string): string {
   return `${JSON.stringify(out)}\n`;
 }
 
+/**
+ * Object bookkeeping the API server itself writes and clients hand back (resuming a watch from a
+ * resourceVersion, paging with `continue`, preconditions on uid): never user data, and a detector
+ * that happened to match one (a Luhn-valid revision number) would break the client.
+ */
+const BOOKKEEPING = new RegExp(
+  `^${CONTAINERS}metadata\\.(?:resourceVersion|uid|continue|generation|creationTimestamp|deletionTimestamp)$`,
+);
+
+export function isBookkeepingField(field: string): boolean {
+  return BOOKKEEPING.test(field);
+}
+
+/**
+ * The masker for one Kubernetes response: bookkeeping fields pass, Secret values are replaced
+ * (unless policy revealed them), and everything else goes to the policy's masker.
+ */
 export class SecretMasker implements Masker {
   readonly #inner: Masker;
+  readonly #secrets: boolean;
 
-  constructor(inner: Masker) {
+  constructor(inner: Masker, options: { readonly maskSecretValues?: boolean } = {}) {
     this.#inner = inner;
+    this.#secrets = options.maskSecretValues ?? true;
   }
 
   maskValue(column: string | undefined, text: string): string {
     if (column !== undefined) {
-      if (isSecretValueField(column)) return SECRET_MASK;
-      if (isLastAppliedField(column)) return maskLastApplied(text);
+      if (isBookkeepingField(column)) return text;
+      if (this.#secrets) {
+        if (isSecretValueField(column)) return SECRET_MASK;
+        if (isLastAppliedField(column)) return maskLastApplied(text);
+      }
     }
     return this.#inner.maskValue(column, text);
   }
