@@ -1,3 +1,21 @@
+export {
+  ASCIICAST_MEDIA_TYPE,
+  type Asciicast,
+  type AsciicastCode,
+  type AsciicastEvent,
+  type AsciicastHeader,
+  type AsciicastOptions,
+  asciicastTime,
+  buildAsciicast,
+  DEFAULT_TERMINAL_SIZE,
+  formatAsciicast,
+  hasRecording,
+  type ParseAsciicastOptions,
+  parseAsciicast,
+  parseSize,
+  terminalSize,
+  toAsciicast,
+} from './asciicast.js';
 export type { RedactHook } from './chain.js';
 export { GENESIS_HASH } from './chain.js';
 export { FailingSessionLog, type FailingSessionLogOptions } from './failing-session-log.js';
