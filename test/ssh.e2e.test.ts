@@ -414,6 +414,11 @@ describe('ssh interactive shell', () => {
     await waitFor('[gatehouse] denied: removing files is not allowed here (rule no-rm)');
     child.stdin.write('echo after-$((1+1))\n');
     await waitFor('after-2');
+    // An answer typed at a no-echo prompt is judged but never logged in clear.
+    child.stdin.write("read -s -p 'Password: ' pw; echo got-${#pw}\n");
+    await waitFor('Password: ');
+    child.stdin.write('hunter2-secret\n');
+    await waitFor('got-14');
     child.stdin.write('exit 4\n');
     const r = await done;
     expect(r.code).toBe(4);
@@ -422,7 +427,16 @@ describe('ssh interactive shell', () => {
     const commands = ofType(events, 'command');
     expect(commands[0]).toMatchObject({ kind: 'channel', text: 'shell', attributes: { channel: 'shell' } });
     const lines = commands.filter((c) => c['kind'] === 'shell-line').map((c) => c['text']);
-    expect(lines).toEqual(['echo ok-$((40+2))', `rm -rf ${victimDir}/y`, 'echo after-$((1+1))', 'exit 4']);
+    expect(lines).toEqual([
+      'echo ok-$((40+2))',
+      `rm -rf ${victimDir}/y`,
+      'echo after-$((1+1))',
+      "read -s -p 'Password: ' pw; echo got-${#pw}",
+      '[REDACTED]',
+      'exit 4',
+    ]);
+    expect(commands.find((c) => c['text'] === '[REDACTED]')?.['attributes']).toMatchObject({ echo: false });
+    expect(JSON.stringify(events)).not.toContain('hunter2');
     expect(ofType(events, 'output').some((o) => o['stream'] === 'resize')).toBe(true);
     // Terminal input is not recorded by default (it carries passwords typed at prompts).
     expect(ofType(events, 'output').some((o) => o['stream'] === 'stdin')).toBe(false);

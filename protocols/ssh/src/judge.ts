@@ -26,6 +26,7 @@ export async function judge(
   command: Command,
   signal: AbortSignal,
   onReview?: (message: string) => void,
+  secrets: readonly string[] = [],
 ): Promise<Judgment> {
   const identity = ctx.session.identity;
   if (identity !== undefined && onReview !== undefined) {
@@ -37,7 +38,7 @@ export async function judge(
     }
   }
   try {
-    const ticket = await ctx.session.execute(command, [], signal);
+    const ticket = await ctx.session.execute(command, secrets, signal);
     return { ok: true, ticket };
   } catch (err) {
     if (signal.aborted) return { ok: false, message: 'cancelled', cancelled: true };

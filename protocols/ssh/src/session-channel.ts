@@ -3,6 +3,7 @@ import type { ClientChannel, PseudoTtyInfo, PseudoTtyOptions, ServerChannel, Ses
 import { type ChannelHost, EXIT_DENIED, EXIT_GATEWAY, type LiveChannel } from './channel-host.js';
 import { Outbox, PauseSet, relay } from './channel-io.js';
 import { channelCommand, execCommand, readsShellInput, shellLineCommand } from './commands.js';
+import { EchoWatch } from './interactive/echo-watch.js';
 import { LineTracker, type SubmittedLine } from './interactive/line-tracker.js';
 import { type LineVerdict, ShellGate } from './interactive/shell-gate.js';
 import { judge, printable } from './judge.js';
@@ -16,6 +17,10 @@ const ENV_ALLOWED = /^(LANG|LC_[A-Z]+|TERM)$/;
 const MAX_ENV_VARS = 32;
 const MAX_ENV_VALUE = 1024;
 const FLUSH_TIMEOUT_MS = 2_000;
+/** How long a submitted line waits for the echo of its keys before it counts as typed without echo. */
+const ECHO_WAIT_MS = 250;
+/** How long a refusal notice waits for the shell to redraw the erased line. */
+const KILL_ECHO_WAIT_MS = 150;
 
 export interface ExitInfo {
   readonly code?: number;
@@ -40,6 +45,7 @@ export class SessionChannel implements LiveChannel {
   readonly #env: Record<string, string> = {};
   readonly #untrack: () => void;
   readonly #recorder: ChannelRecorder;
+  readonly #echo = new EchoWatch();
   #pty: PseudoTtyInfo | undefined;
   #kind: 'exec' | 'shell' | 'sftp' | undefined;
   #stream: ServerChannel | undefined;
@@ -262,7 +268,10 @@ export class SessionChannel implements LiveChannel {
     upstream.on('error', () => {});
     upstream.stderr.on('error', () => {});
     const recorder = this.#recorder;
-    relay(upstream, stream, this.#outbox, (chunk) => recorder.record('stdout', chunk));
+    relay(upstream, stream, this.#outbox, (chunk) => {
+      recorder.record('stdout', chunk);
+      this.#echo.output();
+    });
     relay(upstream.stderr, stream.stderr, this.#outbox, (chunk) => recorder.record('stderr', chunk));
     upstream.on('exit', (...args: unknown[]) => {
       this.#exit = exitInfo(args);
@@ -294,8 +303,15 @@ export class SessionChannel implements LiveChannel {
     const gate = new ShellGate(
       new LineTracker({ mode: gateMode, maxLineChars }),
       {
-        forward: toUpstream,
-        notify: (message) => this.#lineNotice(`denied: ${message}`),
+        forward: (bytes, kind) => {
+          if (kind === 'input') this.#echo.typed(bytes.length);
+          toUpstream(bytes);
+        },
+        notify: async (message) => {
+          // Let the shell erase the refused line first, so the notice lands below a clean prompt.
+          if (gateMode === 'terminal') await this.#echo.nextOutput(KILL_ECHO_WAIT_MS);
+          this.#lineNotice(`denied: ${message}`);
+        },
         judge: (line, signal) => this.#judgeLine(line, signal, channel),
         backpressure: (paused) => pauses.set('gate', paused),
       },
@@ -321,9 +337,20 @@ export class SessionChannel implements LiveChannel {
       this.#note({ refused: 'shell-line', reason: 'line too long to judge', start: line.text.slice(0, 200) });
       return { allow: false, message: `the line is longer than ${max} characters and cannot be judged` };
     }
-    const command = shellLineCommand(line, parseShellCommand(line.text, { interactive: true }), channel);
-    const verdict = await judge(this.#host.ctx, command, AbortSignal.any([signal, this.#signal]), (message) =>
-      this.#lineNotice(`waiting for approval: ${message} (Ctrl-C cancels)`),
+    // A line typed without echo is an answer to a password prompt: judged like any line, but its
+    // text is redacted from the log (the words too, for a passphrase).
+    const echoed = this.#pty === undefined || (await this.#echo.lineEchoed(ECHO_WAIT_MS));
+    const parse = parseShellCommand(line.text, { interactive: true });
+    const base = shellLineCommand(line, parse, channel);
+    const hidden = !echoed && line.text !== '';
+    const command = hidden ? { ...base, attributes: { ...base.attributes, echo: false } } : base;
+    const secrets = hidden ? [line.text, ...parse.commands.flat().filter((w) => w.length >= 4)] : [];
+    const verdict = await judge(
+      this.#host.ctx,
+      command,
+      AbortSignal.any([signal, this.#signal]),
+      (message) => this.#lineNotice(`waiting for approval: ${message} (Ctrl-C cancels)`),
+      secrets,
     );
     if (verdict.ok) return { allow: true };
     return { allow: false, message: verdict.message, silent: verdict.cancelled };

@@ -13,6 +13,7 @@ function bed(
   rule: (text: string) => LineVerdict | 'hold' = () => ({ allow: true }),
 ) {
   const forwarded: Buffer[] = [];
+  const kinds: string[] = [];
   const notices: string[] = [];
   const judged: SubmittedLine[] = [];
   const pending: Pending[] = [];
@@ -20,7 +21,10 @@ function bed(
   const gate = new ShellGate(
     new LineTracker({ mode }),
     {
-      forward: (b) => forwarded.push(Buffer.from(b)),
+      forward: (b, kind) => {
+        forwarded.push(Buffer.from(b));
+        kinds.push(kind);
+      },
       notify: (t) => notices.push(t),
       judge: (line, signal) => {
         judged.push(line);
@@ -38,7 +42,7 @@ function bed(
     { mode, maxBacklog: 16 },
   );
   const out = () => Buffer.concat(forwarded).toString('latin1');
-  return { gate, forwarded, notices, judged, pending, pauses, out };
+  return { gate, forwarded, kinds, notices, judged, pending, pauses, out };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -62,6 +66,7 @@ describe('shell gate: terminal', () => {
     await tick();
     await tick();
     expect(b.out()).toBe(`rm -rf /x${DEFAULT_KILL_LINE.toString('latin1')}ls\r`);
+    expect(b.kinds).toEqual(['input', 'kill', 'input', 'submit']);
     expect(b.notices).toEqual(['no rm']);
   });
 
@@ -76,6 +81,32 @@ describe('shell gate: terminal', () => {
     const b = bed('terminal', () => 'hold');
     b.gate.push(Buffer.from('\x1b[A\r'));
     expect(b.judged[0]).toMatchObject({ text: '', approximate: true, reasons: ['history'] });
+  });
+
+  it('holds what follows a refusal until the notice is out', async () => {
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new ShellGate(
+      new LineTracker({ mode: 'terminal' }),
+      {
+        forward: (b) => order.push(b.toString('latin1')),
+        notify: () =>
+          new Promise<void>((r) => {
+            order.push('NOTICE');
+            release = r;
+          }),
+        judge: async (line) => (line.text === 'bad' ? deny('no') : { allow: true }),
+      },
+      { mode: 'terminal' },
+    );
+    gate.push(Buffer.from('bad\rok\r'));
+    await tick();
+    await tick();
+    expect(order).toEqual(['bad', DEFAULT_KILL_LINE.toString('latin1'), 'NOTICE']);
+    release();
+    await tick();
+    await tick();
+    expect(order.slice(3)).toEqual(['ok', '\r']);
   });
 
   it('Ctrl-C cancels a held line silently and reaches the shell', async () => {

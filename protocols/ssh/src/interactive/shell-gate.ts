@@ -6,10 +6,16 @@ export type LineVerdict =
   | { readonly allow: false; readonly message: string; readonly silent?: boolean };
 
 export interface ShellGateIo {
-  /** Bytes for the upstream shell. */
-  forward(bytes: Buffer): void;
-  /** A notice for the person at the client (already formatted for their terminal). */
-  notify(text: string): void;
+  /**
+   * Bytes for the upstream shell: what was typed (`input`), the byte that submits an allowed line
+   * (`submit`), or the gateway's own erase-line keys (`kill`).
+   */
+  forward(bytes: Buffer, kind: 'input' | 'submit' | 'kill'): void;
+  /**
+   * Tells the person at the client why a line was refused. May return a promise: input stays held
+   * until it resolves, so that what follows appears after the notice.
+   */
+  notify(text: string): void | Promise<void>;
   /** Judges one submitted line; `signal` aborts when the person presses Ctrl-C or the channel goes. */
   judge(line: SubmittedLine, signal: AbortSignal): Promise<LineVerdict>;
   /** Asked to stop (true) or resume (false) reading the client while a judgment holds input back. */
@@ -135,7 +141,7 @@ export class ShellGate {
   #pass(bytes: Buffer): void {
     if (bytes.length === 0) return;
     if (this.#mode === 'terminal') {
-      this.#io.forward(bytes);
+      this.#io.forward(bytes, 'input');
       return;
     }
     if (this.#lineOverflow) return;
@@ -164,11 +170,12 @@ export class ShellGate {
     this.#io
       .judge(judged, abort.signal)
       .catch((err: unknown): LineVerdict => ({ allow: false, message: (err as Error)?.message ?? 'error' }))
-      .then((verdict) => {
+      .then(async (verdict) => {
         if (this.#closed) return;
         if (verdict.allow) this.#release(held, enter);
-        else this.#refuse(verdict);
+        else await this.#refuse(verdict);
       })
+      .catch(() => {})
       .finally(() => {
         this.#holding = undefined;
         this.#pump();
@@ -177,14 +184,15 @@ export class ShellGate {
 
   #release(held: Buffer[], enter: Buffer): void {
     if (this.#mode === 'raw') {
-      for (const part of held) this.#io.forward(part);
+      for (const part of held) this.#io.forward(part, 'input');
     }
-    this.#io.forward(enter);
+    if (enter.length > 0) this.#io.forward(enter, 'submit');
   }
 
-  #refuse(verdict: { message: string; silent?: boolean }): void {
-    if (this.#mode === 'terminal' && verdict.silent !== true) this.#io.forward(this.#killLine);
-    if (verdict.silent !== true) this.#io.notify(verdict.message);
+  async #refuse(verdict: { message: string; silent?: boolean }): Promise<void> {
+    if (verdict.silent === true) return;
+    if (this.#mode === 'terminal') this.#io.forward(this.#killLine, 'kill');
+    await this.#io.notify(verdict.message);
   }
 
   #finishInput(): void {
@@ -192,7 +200,7 @@ export class ShellGate {
     this.#ended = undefined;
     const pending = this.#tracker.pending;
     if (this.#mode === 'terminal') {
-      if (pending !== '') this.#io.forward(this.#killLine);
+      if (pending !== '') this.#io.forward(this.#killLine, 'kill');
       done?.();
       return;
     }
