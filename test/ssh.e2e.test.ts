@@ -28,6 +28,8 @@ const DENY_RULES: RuleConfig[] = [
   { id: 'no-rm', action: 'deny', message: 'removing files is not allowed here', shell: { programs: ['rm'] } },
   { id: 'no-sftp-remove', action: 'deny', message: 'no deletes over sftp', shell: { sftpOps: ['remove'] } },
 ];
+/** A shell line that asks for a secret without echo and prints its length. */
+const READ_SECRET = "read -s -p 'Password: ' pw; echo got-$" + '{#pw}';
 const FORWARD_RULE: RuleConfig = {
   id: 'local-forwards',
   action: 'allow',
@@ -415,7 +417,7 @@ describe('ssh interactive shell', () => {
     child.stdin.write('echo after-$((1+1))\n');
     await waitFor('after-2');
     // An answer typed at a no-echo prompt is judged but never logged in clear.
-    child.stdin.write("read -s -p 'Password: ' pw; echo got-${#pw}\n");
+    child.stdin.write(`${READ_SECRET}\n`);
     await waitFor('Password: ');
     child.stdin.write('hunter2-secret\n');
     await waitFor('got-14');
@@ -431,7 +433,7 @@ describe('ssh interactive shell', () => {
       'echo ok-$((40+2))',
       `rm -rf ${victimDir}/y`,
       'echo after-$((1+1))',
-      "read -s -p 'Password: ' pw; echo got-${#pw}",
+      READ_SECRET,
       '[REDACTED]',
       'exit 4',
     ]);
