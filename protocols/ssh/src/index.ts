@@ -1,5 +1,6 @@
 export { type AuthFailureSession, type AuthSuccess, ClientAuth, type KeyAuthSession } from './client-auth.js';
 export { channelCommand, execCommand, hostPort, shellLineCommand } from './commands.js';
+export { EchoWatch } from './interactive/echo-watch.js';
 export {
   type ApproximateReason,
   DEFAULT_MAX_LINE_CHARS,
@@ -22,6 +23,7 @@ export { HostKeyPin } from './keys/host-key-pin.js';
 export { hostKeyPath, loadOrCreateHostKey } from './keys/host-key-store.js';
 export { fingerprintOf, type PublicKeyInfo, parsePublicKeyLine } from './keys/public-key.js';
 export {
+  checkSshConnection,
   DEFAULT_SSH_OPTIONS,
   type PublicKeyBinding,
   parseSshOptions,
@@ -30,6 +32,7 @@ export {
   type SshUpstream,
   upstreamAccount,
 } from './options.js';
+export { ChannelRecorder } from './recorder.js';
 export {
   decodeRequest as decodeSftpRequest,
   decodeResponse as decodeSftpResponse,

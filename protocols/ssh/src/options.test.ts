@@ -1,7 +1,13 @@
 import { ConfigError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
 import { utils } from './keys/ssh2.js';
-import { DEFAULT_SSH_OPTIONS, parseSshOptions, parseSshUpstream, upstreamAccount } from './options.js';
+import {
+  checkSshConnection,
+  DEFAULT_SSH_OPTIONS,
+  parseSshOptions,
+  parseSshUpstream,
+  upstreamAccount,
+} from './options.js';
 
 const key = utils.generateKeyPairSync('ed25519').public;
 
@@ -55,6 +61,13 @@ describe('ssh upstream', () => {
       host: 'h',
       port: 22,
     });
+  });
+
+  it('checks a whole connection up front', () => {
+    expect(() =>
+      checkSshConnection({ options: {}, upstream: { host: 'h', password: 'p', hostKey: key } }),
+    ).not.toThrow();
+    expect(() => checkSshConnection({ options: { publicKeys: 'x' }, upstream: {} })).toThrow(ConfigError);
   });
 
   it('maps login names to upstream accounts as the connection allows', () => {

@@ -244,3 +244,15 @@ export function upstreamAccount(
   if (upstream.user !== undefined) return { user: upstream.user };
   return { refused: 'the connection names no upstream user (set upstream.user or options.allowedUsers)' };
 }
+
+/**
+ * Checks an ssh connection's `options` and `upstream` as the module will read them, so that the
+ * gateway can fail at start (naming the key) rather than at the first client. Throws a ConfigError.
+ */
+export function checkSshConnection(settings: {
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly upstream: Readonly<Record<string, unknown>>;
+}): void {
+  parseSshOptions(settings.options);
+  parseSshUpstream(settings.upstream);
+}
