@@ -143,6 +143,9 @@ describe('exec over WebSocket (kubectl 1.33)', () => {
     const r = await run(['exec', 'web-1', '--', 'rm', '-rf', '/tmp/x']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('error: removing files in containers is not allowed (rule no-rm)\n');
+    // The shell parser finds the rm inside sh -c.
+    const nested = await run(['exec', 'web-1', '--', 'sh', '-c', 'cd /tmp && rm -rf x']);
+    expect(nested.stderr).toBe('error: removing files in containers is not allowed (rule no-rm)\n');
     const denied = await run(['exec', 'web-1', '-n', 'prod', '--', 'ls']);
     expect(denied.stderr).toBe('error: no exec in prod (rule no-exec-in-prod)\n');
     expect(bed.api.execs.length).toBe(before);
@@ -198,6 +201,44 @@ describe('exec over WebSocket (kubectl 1.33)', () => {
         { Width: 120, Height: 40 },
       ]),
     );
+  });
+
+  it('judges each line piped into a shell, running the allowed ones', async () => {
+    const r = await run(['exec', '-i', 'web-1', '--', 'sh'], {
+      input: 'echo one\nrm -rf /tmp/x\necho two\n',
+    });
+    expect(r.stdout).toBe('one\ntwo\n');
+    expect(r.stderr).toBe('gatehouse: denied: removing files in containers is not allowed (rule no-rm)\n');
+    expect(r.code).toBe(0);
+    const lines = bed
+      .events('command')
+      .filter((e) => e.data['kind'] === 'shell-line')
+      .slice(-3);
+    expect(lines.map((e) => e.data['text'])).toEqual(['echo one', 'rm -rf /tmp/x', 'echo two']);
+  });
+
+  it('judges each line typed into an interactive shell', async () => {
+    const tmux = TmuxSession.start(
+      `kubectl --cache-dir ${mkdtempSync(join(tmpdir(), 'kc-'))} exec -it web-1 -- sh`,
+      {
+        KUBECONFIG: agent,
+        PATH: process.env['PATH'] ?? '',
+      },
+    );
+    try {
+      await tmux.waitFor(/^# ?$/m);
+      tmux.type('touch keep; rm keep');
+      tmux.enter();
+      await tmux.waitFor(/\[gatehouse\] denied: removing files in containers is not allowed \(rule no-rm\)/);
+      tmux.type('ls; echo listed');
+      tmux.enter();
+      await tmux.waitFor(/^listed$/m);
+      tmux.type('exit');
+      tmux.enter();
+      await tmux.waitFor(/\[exited 0\]/);
+    } finally {
+      tmux.kill();
+    }
   });
 
   it('refuses SPDY with advice when WebSocket is turned off', async () => {

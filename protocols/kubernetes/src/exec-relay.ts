@@ -9,8 +9,10 @@ import type { IncomingMessage } from 'node:http';
 import type { AgentOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { GatewaySession } from '@gatehouse/core';
+import type { ShellGate } from '@gatehouse/ssh';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Channel, type ExitStatus, parseExitStatus, splitChannel } from './channel-protocol.js';
+import { createStdinGate, type GateMode, type LineJudge } from './stdin-gate.js';
 
 export interface RelayInput {
   readonly req: IncomingMessage;
@@ -27,6 +29,8 @@ export interface RelayInput {
   readonly record: boolean;
   readonly handshakeTimeoutMs: number;
   readonly signal: AbortSignal;
+  /** Judge what is typed or piped into a shell, line by line, before it reaches the process. */
+  readonly gate?: { readonly mode: GateMode; readonly judge: LineJudge } | undefined;
 }
 
 export interface RelayOutcome {
@@ -39,6 +43,8 @@ export interface RelayOutcome {
 }
 
 const MAX_PAYLOAD = 32 * 1024 * 1024;
+/** How long a refusal notice waits for the shell to redraw its prompt after the line is erased. */
+const NOTICE_WAIT_MS = 200;
 /** Messages in flight towards one side before the other side is paused. */
 const HIGH_WATER = 64;
 const MAX_ERROR_BODY = 64 * 1024;
@@ -143,6 +149,7 @@ export function relay(input: RelayInput): Promise<RelayOutcome> {
       });
       server.handleUpgrade(input.req, input.socket, input.head, (client) => {
         accepted = true;
+        if (input.gate !== undefined) gate = stdinGate(input.gate.mode, input.gate.judge, client);
         pipe(client, upstream, (data) => inbound(data));
         pipe(upstream, client, (data) => outbound(data));
         let closes = 0;
@@ -154,6 +161,7 @@ export function relay(input: RelayInput): Promise<RelayOutcome> {
           }
         };
         client.on('close', (code, reason) => {
+          gate?.close();
           closeWith(upstream, code, reason);
           closed();
         });
@@ -166,27 +174,75 @@ export function relay(input: RelayInput): Promise<RelayOutcome> {
       });
     });
 
-    const inbound = (data: Buffer): void => {
+    let gate: ShellGate | undefined;
+    /** Resolved by the next output of the process: the shell has redrawn after an erased line. */
+    let nextOutput: (() => void) | undefined;
+    const stdinGate = (mode: GateMode, judge: LineJudge, client: WebSocket): ShellGate =>
+      createStdinGate(mode, judge, {
+        forward: (bytes) => {
+          if (upstream.readyState === WebSocket.OPEN)
+            upstream.send(Buffer.concat([Buffer.from([Channel.Stdin]), bytes]));
+        },
+        notify: async (message) => {
+          const tty = mode === 'terminal';
+          if (tty) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, NOTICE_WAIT_MS);
+              nextOutput = () => {
+                clearTimeout(timer);
+                setTimeout(resolve, 20);
+              };
+            });
+          }
+          const text = tty ? `\r\n[gatehouse] denied: ${message}\r\n` : `gatehouse: denied: ${message}\n`;
+          input.session.output(tty ? 'stdout' : 'stderr', text);
+          if (client.readyState === WebSocket.OPEN) {
+            client.send(
+              Buffer.concat([Buffer.from([tty ? Channel.Stdout : Channel.Stderr]), Buffer.from(text)]),
+            );
+          }
+        },
+        backpressure: (paused) => (paused ? client.pause() : client.resume()),
+      });
+
+    /** Observes a client message; false when the gate takes it instead of the relay. */
+    const inbound = (data: Buffer): boolean => {
       if (!input.record) {
         bytes.other += data.length;
-        return;
+        return true;
       }
       const m = splitChannel(data);
-      if (m === undefined) return;
+      if (m === undefined) return true;
       if (m.channel === Channel.Stdin) {
         bytes.stdin += m.payload.length;
         input.session.output('stdin', m.payload);
+        if (gate !== undefined) {
+          gate.push(m.payload);
+          return false;
+        }
       } else if (m.channel === Channel.Resize) {
         input.session.output('resize', m.payload.toString('utf8'));
+      } else if (m.channel === Channel.Close && m.payload[0] === Channel.Stdin && gate !== undefined) {
+        // stdin closes only after everything typed before it has been judged and forwarded.
+        void gate.end().then(() => {
+          if (upstream.readyState === WebSocket.OPEN) upstream.send(data);
+        });
+        return false;
       }
+      return true;
     };
-    const outbound = (data: Buffer): void => {
+    const outbound = (data: Buffer): boolean => {
       if (!input.record) {
         bytes.other += data.length;
-        return;
+        return true;
       }
       const m = splitChannel(data);
-      if (m === undefined) return;
+      if (m === undefined) return true;
+      if (m.channel === Channel.Stdout || m.channel === Channel.Stderr) {
+        const wake = nextOutput;
+        nextOutput = undefined;
+        wake?.();
+      }
       if (m.channel === Channel.Stdout) {
         bytes.stdout += m.payload.length;
         input.session.output('stdout', m.payload);
@@ -196,16 +252,17 @@ export function relay(input: RelayInput): Promise<RelayOutcome> {
       } else if (m.channel === Channel.Status) {
         exit = parseExitStatus(m.payload);
       }
+      return true;
     };
   });
 }
 
 /** Forwards every message of `from` to `to`, pausing `from` while `to` has too many in flight. */
-function pipe(from: WebSocket, to: WebSocket, observe: (data: Buffer) => void): void {
+function pipe(from: WebSocket, to: WebSocket, observe: (data: Buffer) => boolean): void {
   let inFlight = 0;
   let paused = false;
   from.on('message', (data: Buffer, isBinary: boolean) => {
-    observe(data);
+    if (!observe(data)) return;
     if (to.readyState !== WebSocket.OPEN) return;
     inFlight++;
     to.send(data, { binary: isBinary }, () => {

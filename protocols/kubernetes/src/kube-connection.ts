@@ -175,9 +175,14 @@ export class KubeConnection {
   execute(
     command: Parameters<ConnectionContext['session']['execute']>[0],
     secrets: string[],
+    signal?: AbortSignal,
   ): Promise<CommandTicket> {
     const { session } = this.ctx;
-    const held = session.execute(command, secrets, this.signal);
+    const held = session.execute(
+      command,
+      secrets,
+      signal === undefined ? this.signal : AbortSignal.any([signal, this.signal]),
+    );
     const stop = new Promise<never>((_, reject) => {
       const onAbort = () =>
         reject(

@@ -6,18 +6,18 @@ import {
   type ProtocolModule,
   toGatewayError,
 } from '@gatehouse/core';
+import { parseShellCommand } from '@gatehouse/ssh';
 import { GatewayTls } from './gateway-tls.js';
 import { KubeConnection } from './kube-connection.js';
 import { type KubernetesOptions, parseKubernetesOptions } from './options.js';
 import { rejectOverTls } from './reject.js';
-import { argvOnly, type ShellAnalyzer } from './request-command.js';
+import type { ShellAnalyzer } from './request-command.js';
 import { type KubeUpstream, loadUpstream, parseUpstreamSettings } from './upstream.js';
 
 export interface KubernetesModuleOptions {
   /**
    * Finds the simple commands of a shell command line, for judging `kubectl exec` argv like an SSH
-   * exec. The SSH module's `parseShellCommand` is the one to pass; without it the argv is judged
-   * as one command.
+   * exec. Default: the SSH module's `parseShellCommand`, so both protocols read commands alike.
    */
   readonly analyzeShell?: ShellAnalyzer;
 }
@@ -71,7 +71,7 @@ export function createKubernetesModule(moduleOptions: KubernetesModuleOptions = 
         upstream,
         secureContext,
         options,
-        analyzeShell: moduleOptions.analyzeShell ?? argvOnly,
+        analyzeShell: moduleOptions.analyzeShell ?? parseShellCommand,
       }).run();
     },
 
@@ -86,5 +86,5 @@ export function createKubernetesModule(moduleOptions: KubernetesModuleOptions = 
   };
 }
 
-/** The module with the default shell analysis (argv as one command); see createKubernetesModule. */
+/** The module as the gateway serves it. */
 export const kubernetesModule: ProtocolModule = createKubernetesModule();

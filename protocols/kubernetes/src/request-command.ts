@@ -22,7 +22,7 @@ export interface ShellAnalysis {
   readonly reasons: readonly string[];
 }
 
-export type ShellAnalyzer = (text: string) => ShellAnalysis;
+export type ShellAnalyzer = (text: string, options?: { readonly interactive?: boolean }) => ShellAnalysis;
 
 /**
  * Without a shell parser the argv is one simple command, as the container runtime executes it (no
@@ -72,9 +72,10 @@ export function execShellCommand(
   argv: readonly string[],
   where: { namespace?: string | undefined; pod?: string | undefined; container?: string | undefined },
   analyze: ShellAnalyzer,
+  options: { readonly interactive?: boolean } = {},
 ): Command {
   const text = shellQuote(argv);
-  const parsed = analyze(text);
+  const parsed = analyze(text, options);
   const commands = parsed.commands.length > 0 ? parsed.commands.map((c) => [...c]) : [[...argv]];
   const base = sshCommand('exec', text, { channel: 'exec', commands });
   return {

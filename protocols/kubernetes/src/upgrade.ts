@@ -8,6 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type Command, type CommandTicket, toGatewayError } from '@gatehouse/core';
+import { DEFAULT_MAX_LINE_CHARS } from '@gatehouse/ssh';
 import { WebSocketServer } from 'ws';
 import { Channel, EXEC_PROTOCOLS, PORT_FORWARD_PROTOCOLS, relayedProtocols } from './channel-protocol.js';
 import { relay } from './exec-relay.js';
@@ -23,6 +24,7 @@ import {
 import { clientHeadersForUpstream } from './request-headers.js';
 import type { RequestInfo } from './request-info/index.js';
 import { executeErrorStatus, type KubeStatus, kubeStatus, rawStatusResponse } from './status.js';
+import { gateModeFor } from './stdin-gate.js';
 
 export const SPDY_REFUSAL =
   'Gatehouse relays kubectl exec, attach and port-forward over WebSocket only, so that the streams can be recorded; this client asked for SPDY. Use kubectl 1.30 or newer (WebSocket is its default; leave KUBECTL_REMOTE_COMMAND_WEBSOCKETS unset or true, and for port-forward use kubectl 1.31 or newer with KUBECTL_PORT_FORWARD_WEBSOCKETS unset or true).';
@@ -77,14 +79,22 @@ export async function handleUpgrade(
   });
   const command = requestCommand(text, attributes);
   const argv = info.subresource === 'exec' ? (info.execCommand ?? []) : [];
+  const streams = { stdin: info.stdin === true, tty: info.tty === true };
+  const where = { namespace: info.namespace, pod: info.name, container: info.container };
+  // With a tty what is typed is judged line by line, so a shell reading it is no blind spot.
   const shell =
     argv.length > 0
-      ? execShellCommand(
-          argv,
-          { namespace: info.namespace, pod: info.name, container: info.container },
-          conn.deps.analyzeShell,
-        )
+      ? execShellCommand(argv, where, conn.deps.analyzeShell, { interactive: streams.tty })
       : undefined;
+  // attach joins the container's main process, which is typically a shell when stdin is open.
+  const gateMode =
+    shell !== undefined
+      ? gateModeFor(streams, shellFacts(shell))
+      : info.subresource === 'attach' && streams.stdin
+        ? streams.tty
+          ? 'terminal'
+          : 'raw'
+        : undefined;
 
   if (!websocket) {
     // SPDY (kubectl before 1.30, or the fallback after a failed WebSocket attempt) is never relayed.
@@ -154,6 +164,20 @@ export async function handleUpgrade(
     tls: upstream.tls,
     session,
     record: !portForward,
+    gate:
+      gateMode === undefined
+        ? undefined
+        : {
+            mode: gateMode,
+            judge: {
+              where: Object.fromEntries(Object.entries(where).filter(([, v]) => v !== undefined)),
+              maxLineChars: DEFAULT_MAX_LINE_CHARS,
+              execute: async (command, signal) => {
+                const ticket = await conn.execute(command, secrets, signal);
+                session.result(ticket, { status: 'ok', summary: 'forwarded' });
+              },
+            },
+          },
     handshakeTimeoutMs: conn.deps.options.upstreamTimeoutMs,
     signal: conn.signal,
   });
@@ -231,6 +255,12 @@ function refuseOnStatusChannel(
     );
     setTimeout(() => ws.terminate(), 2_000).unref();
   });
+}
+
+/** The parse facts an exec command carries (`opaqueReasons` from the shell parser). */
+function shellFacts(command: Command): { reasons: string[] } {
+  const reasons = command.attributes?.['opaqueReasons'];
+  return { reasons: Array.isArray(reasons) ? reasons.filter((r): r is string => typeof r === 'string') : [] };
 }
 
 function pick(rawHeaders: readonly string[], name: string): Record<string, string> {
