@@ -20,6 +20,10 @@ describe('ssh options', () => {
     const o = parseSshOptions({ handshakeTimeoutMs: 1500, upstreamTimeout: '3s', keepaliveInterval: '0s' });
     expect(o).toMatchObject({ handshakeTimeoutMs: 1500, upstreamTimeoutMs: 3000, keepaliveIntervalMs: 0 });
     expect(parseSshOptions({ handshakeTimeoutMs: -1 }).handshakeTimeoutMs).toBe(10_000);
+    // The connection's own setting wins over the gateway-wide default the runtime adds.
+    expect(parseSshOptions({ handshakeTimeoutMs: 10_000, handshakeTimeout: '3s' }).handshakeTimeoutMs).toBe(
+      3000,
+    );
   });
 
   it('binds public keys to identities', () => {

@@ -86,15 +86,19 @@ export function parseSshOptions(options: Readonly<Record<string, unknown>>): Ssh
       throw new ConfigError(`options.${key}: unknown SSH option`, { path: `options.${key}` });
     }
   }
+  // The text form first: the gateway fills `handshakeTimeoutMs` from `limits.handshakeTimeout`, and
+  // a connection's own `handshakeTimeout: 3s` must win over that.
   const ms = (
     key: 'handshakeTimeout' | 'keepaliveInterval' | 'upstreamTimeout',
     allowZero = false,
   ): number => {
-    const n = options[`${key}Ms`];
-    if (typeof n === 'number' && Number.isFinite(n) && (n > 0 || (allowZero && n === 0))) return n;
+    const ok = (v: unknown): v is number =>
+      typeof v === 'number' && Number.isFinite(v) && (v > 0 || (allowZero && v === 0));
     const text = options[key];
     const parsed = typeof text === 'string' ? parseDuration(text) : undefined;
-    if (parsed !== undefined && (parsed > 0 || (allowZero && parsed === 0))) return parsed;
+    if (ok(parsed)) return parsed;
+    const n = options[`${key}Ms`];
+    if (ok(n)) return n;
     return DEFAULT_SSH_OPTIONS[`${key}Ms`];
   };
   const int = (key: 'maxAuthAttempts' | 'keepaliveCountMax' | 'maxLineChars', min: number): number => {
