@@ -326,6 +326,7 @@ describe('gatehouse start with an invalid configuration', () => {
     writeFileSync(
       file,
       base(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal secret reference, for the config loader
         'connections:\n  - name: a\n    protocol: http\n    listen: 18997\n    upstream:\n      url: "http://127.0.0.1:1"\n      headers: { authorization: "${env:GATEHOUSE_TEST_MISSING}" }\n',
       ),
     );

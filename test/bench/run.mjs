@@ -1,6 +1,7 @@
 // `pnpm bench [suite ...]`: runs the benchmark suites (all by default) after `pnpm build`, prints
 // their tables and rewrites each suite's generated block in docs/benchmarks.md, between
 // `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`, with the date and machine it ran on.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,6 +19,17 @@ const policyMarkdown = (r) =>
     `| \`maskText\`, one document | ${r.masking.documentMBps} MB/s |`,
   ].join('\n');
 
+/** Runs an opt-in benchmark written as a vitest file and returns what it printed. */
+function vitestBench(file, env) {
+  const run = spawnSync('pnpm', ['exec', 'vitest', 'run', file], {
+    cwd: join(here, '../..'),
+    env: { ...process.env, GATEHOUSE_BENCH: '1', ...env },
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`${file} failed:\n${run.stdout}\n${run.stderr}`);
+  return run.stdout;
+}
+
 const SUITES = {
   'session-log': async () => {
     const m = await import(pathToFileURL(join(here, 'session-log.mjs')).href);
@@ -26,6 +38,12 @@ const SUITES = {
   policy: async () => {
     const m = await import(pathToFileURL(join(here, 'policy.mjs')).href);
     return policyMarkdown(m.run());
+  },
+  postgres: async () => {
+    const out = vitestBench('test/postgres-bench.e2e.test.ts', { GATEHOUSE_PG_BENCH: '1' });
+    const start = out.indexOf('pgbench -S');
+    const table = start < 0 ? out : out.slice(start).split(/\n\s*\n/)[0];
+    return ['```', table.trim(), '```'].join('\n');
   },
   http: async () => {
     const m = await import(pathToFileURL(join(here, 'http.mjs')).href);
