@@ -411,3 +411,29 @@ describe('Secret values', () => {
     );
   });
 });
+
+describe('when the cluster is gone', () => {
+  it('answers with a 502 Status', async () => {
+    await bed.api.close();
+    const r = await run(agent, ['get', 'pods', '--request-timeout=5s']);
+    expect(r.code).toBe(1);
+    // kubectl's discovery reports gateway errors without their text; other clients get the Status.
+    expect(r.stderr).toContain('Error from server (InternalError)');
+    const raw = await curl([
+      '-H',
+      `Authorization: Bearer ${agentToken}`,
+      `${bed.gatewayUrl}/api/v1/namespaces/default/pods`,
+    ]);
+    expect(raw.status).toBe(502);
+    expect(JSON.parse(raw.body)).toMatchObject({
+      kind: 'Status',
+      code: 502,
+      message: 'the cluster refused the connection',
+    });
+    expect(bed.events('result').at(-1)?.data).toMatchObject({
+      status: 'error',
+      summary: '502',
+      error: { code: 'upstream_error', message: 'the cluster refused the connection' },
+    });
+  });
+});
