@@ -5,16 +5,13 @@
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { type KubeBed, startKubeBed } from './fixtures/kube-apiserver/gateway-bed.js';
 import { kubectl } from './fixtures/kube-apiserver/kubectl.js';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const GATEHOUSE = join(HERE, 'fixtures/kube-apiserver/gatehouse-kubeconfig.mjs');
+import { CLI as GATEHOUSE } from './support/cli.js';
 
 let bed: KubeBed;
 
