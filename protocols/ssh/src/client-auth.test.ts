@@ -3,12 +3,13 @@ import { AuthError, ErrorCode, type GatewaySession, type Identity, silentLogger 
 import type { AuthContext } from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import { ClientAuth, type KeyAuthSession } from './client-auth.js';
+import { generateEd25519Key } from './keys/host-key-store.js';
 import { utils } from './keys/ssh2.js';
 import { parseSshOptions, parseSshUpstream } from './options.js';
 
-const HOST_KEY = utils.generateKeyPairSync('ed25519').public;
-const bound = utils.generateKeyPairSync('ed25519');
-const stranger = utils.generateKeyPairSync('ed25519');
+const HOST_KEY = generateEd25519Key('test').public;
+const bound = generateEd25519Key('test');
+const stranger = generateEd25519Key('test');
 
 class FakeSession {
   readonly calls: { kind: string; data: unknown }[] = [];

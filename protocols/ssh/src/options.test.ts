@@ -1,6 +1,6 @@
 import { ConfigError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
-import { utils } from './keys/ssh2.js';
+import { generateEd25519Key } from './keys/host-key-store.js';
 import {
   checkSshConnection,
   DEFAULT_SSH_OPTIONS,
@@ -9,7 +9,7 @@ import {
   upstreamAccount,
 } from './options.js';
 
-const key = utils.generateKeyPairSync('ed25519').public;
+const key = generateEd25519Key('test').public;
 
 describe('ssh options', () => {
   it('defaults every setting', () => {

@@ -3,6 +3,7 @@ import type { ClientChannel, PseudoTtyInfo, PseudoTtyOptions, ServerChannel, Ses
 import { type ChannelHost, EXIT_DENIED, EXIT_GATEWAY, type LiveChannel } from './channel-host.js';
 import { Outbox, PauseSet, relay } from './channel-io.js';
 import { channelCommand, execCommand, readsShellInput, shellLineCommand } from './commands.js';
+import { type ExitInfo, exitInfo, resultOf, sendExit } from './exit-status.js';
 import { EchoWatch } from './interactive/echo-watch.js';
 import { LineTracker, type SubmittedLine } from './interactive/line-tracker.js';
 import { type LineVerdict, ShellGate } from './interactive/shell-gate.js';
@@ -21,13 +22,6 @@ const FLUSH_TIMEOUT_MS = 2_000;
 const ECHO_WAIT_MS = 250;
 /** How long a refusal notice waits for the shell to redraw the erased line. */
 const KILL_ECHO_WAIT_MS = 150;
-
-export interface ExitInfo {
-  readonly code?: number;
-  readonly signal?: string;
-  readonly dump?: boolean;
-  readonly desc?: string;
-}
 
 type Accept = (() => void) | undefined;
 type Reject = (() => void) | undefined;
@@ -441,45 +435,4 @@ export class SessionChannel implements LiveChannel {
   #note(data: Record<string, unknown>): void {
     this.#host.ctx.session.annotate(data).catch(() => {});
   }
-}
-
-function exitInfo(args: unknown[]): ExitInfo {
-  const [code, signal, dump, desc] = args;
-  if (typeof code === 'number') return { code };
-  return {
-    ...(typeof signal === 'string' ? { signal } : {}),
-    ...(typeof dump === 'boolean' ? { dump } : {}),
-    ...(typeof desc === 'string' && desc !== '' ? { desc } : {}),
-  };
-}
-
-function sendExit(stream: ServerChannel, exit: ExitInfo | undefined): void {
-  try {
-    if (exit?.code !== undefined) stream.exit(exit.code);
-    else if (exit?.signal !== undefined)
-      stream.exit(exit.signal.replace(/^SIG/, ''), exit.dump ?? false, exit.desc ?? '');
-  } catch {
-    // A signal name the protocol does not know: report a failure rather than nothing.
-    try {
-      stream.exit(EXIT_GATEWAY);
-    } catch {
-      // The channel is gone.
-    }
-  }
-}
-
-function resultOf(exit: ExitInfo | undefined, counts: ChannelRecorder['counts']): CommandResult {
-  const data = {
-    exitStatus: exit?.code ?? null,
-    signal: exit?.signal ?? null,
-    stdinBytes: counts.stdin,
-    stdoutBytes: counts.stdout,
-    stderrBytes: counts.stderr,
-  };
-  const bytes = counts.stdout + counts.stderr;
-  if (exit?.code !== undefined) {
-    return { status: exit.code === 0 ? 'ok' : 'error', summary: `exit ${exit.code}`, bytes, data };
-  }
-  if (exit?.signal !== undefined) return { status: 'error', summary: `signal ${exit.signal}`, bytes, data };
-  return { status: 'error', summary: 'closed without exit status', bytes, data };
 }

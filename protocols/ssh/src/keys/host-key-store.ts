@@ -57,8 +57,21 @@ export async function loadOrCreateHostKey(dataDir: string): Promise<string> {
   return text;
 }
 
+/**
+ * ssh2 1.17 drops a leading zero byte of the ed25519 public key when it encodes a generated pair,
+ * which yields an unreadable key about once in 256; such a pair is generated again.
+ */
+export function generateEd25519Key(comment: string): { private: string; public: string } {
+  for (let attempt = 0; attempt < 32; attempt++) {
+    const pair = utils.generateKeyPairSync('ed25519', { comment });
+    const parsed = utils.parseKey(pair.private);
+    if (!(parsed instanceof Error) && !(utils.parseKey(pair.public) instanceof Error)) return pair;
+  }
+  throw new ConfigError('could not generate a readable ed25519 key');
+}
+
 async function createKeyFile(dir: string, file: string): Promise<void> {
-  const { private: privateKey } = utils.generateKeyPairSync('ed25519', { comment: 'gatehouse host key' });
+  const { private: privateKey } = generateEd25519Key('gatehouse host key');
   const tmp = join(dir, `.${KEY_FILE}.${process.pid}.${randomUUID()}.tmp`);
   await writeFile(tmp, privateKey, { mode: 0o600, flag: 'wx', flush: true });
   try {

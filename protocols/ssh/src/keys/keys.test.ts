@@ -5,15 +5,23 @@ import { ConfigError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
 import { modernAlgorithms } from './algorithms.js';
 import { HostKeyPin } from './host-key-pin.js';
-import { hostKeyPath, loadOrCreateHostKey } from './host-key-store.js';
+import { generateEd25519Key, hostKeyPath, loadOrCreateHostKey } from './host-key-store.js';
 import { fingerprintOf, parsePublicKeyLine } from './public-key.js';
 import { utils } from './ssh2.js';
 
-const key = utils.generateKeyPairSync('ed25519');
-const other = utils.generateKeyPairSync('ed25519');
+const key = generateEd25519Key('test');
+const other = generateEd25519Key('test');
 const blob = (k: typeof key) => (utils.parseKey(k.public) as { getPublicSSH(): Buffer }).getPublicSSH();
 
 describe('host key store', () => {
+  it('generates readable ed25519 keys every time (ssh2 alone fails about once in 256)', () => {
+    for (let i = 0; i < 600; i++) {
+      const pair = generateEd25519Key('t');
+      expect(utils.parseKey(pair.private)).not.toBeInstanceOf(Error);
+      expect(utils.parseKey(pair.public)).not.toBeInstanceOf(Error);
+    }
+  });
+
   it('creates one 0600 ed25519 key under <dataDir>/ssh and reuses it, also under concurrent first use', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gh-hostkey-'));
     const keys = await Promise.all(Array.from({ length: 8 }, () => loadOrCreateHostKey(dir)));

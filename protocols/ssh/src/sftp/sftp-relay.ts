@@ -1,11 +1,4 @@
-import {
-  type Command,
-  type CommandTicket,
-  type ConnectionContext,
-  ProtocolError,
-  toGatewayError,
-} from '@gatehouse/core';
-import { sshCommand } from '@gatehouse/policy';
+import { type CommandTicket, type ConnectionContext, ProtocolError, toGatewayError } from '@gatehouse/core';
 import type { ClientChannel, ServerChannel } from 'ssh2';
 import type { Outbox } from '../channel-io.js';
 import { judge, printable } from '../judge.js';
@@ -14,26 +7,13 @@ import {
   decodeResponse,
   encodeStatus,
   FX,
-  OPEN_FLAGS,
   SFTP_VERSION,
   SftpFramer,
   type SftpRequest,
   type SftpResponse,
   statusName,
 } from './sftp-codec.js';
-
-/** One audited operation: what policy sees for it. */
-interface Operation {
-  readonly op: string;
-  readonly path: string;
-  readonly text: string;
-  readonly extra?: Readonly<Record<string, unknown>>;
-}
-
-type Plan =
-  | { readonly action: 'forward' }
-  | { readonly action: 'judge'; readonly operations: readonly Operation[] }
-  | { readonly action: 'refuse'; readonly code: number; readonly message: string };
+import { planRequest, sftpCommand } from './sftp-plan.js';
 
 interface OpenHandle {
   readonly path: string;
@@ -48,17 +28,6 @@ interface Pending {
   readonly readHandle?: string;
   readonly closeHandle?: string;
 }
-
-/** Extensions that read or describe without changing anything: forwarded unjudged. */
-const PASSTHROUGH_EXTENSIONS = new Set([
-  'statvfs@openssh.com',
-  'fstatvfs@openssh.com',
-  'fsync@openssh.com',
-  'limits@openssh.com',
-  'expand-path@openssh.com',
-  'home-directory',
-  'users-groups-by-id@openssh.com',
-]);
 
 /** Queued client packets above which the client is asked to wait. */
 const MAX_QUEUED = 64;
@@ -170,7 +139,11 @@ export class SftpRelay {
       this.#reply(encodeStatus(id, FX.BAD_MESSAGE, `gatehouse: ${err.message}`));
       return;
     }
-    const plan = this.#plan(request);
+    const plan = planRequest(
+      request,
+      (handle) => this.#handles.get(handle)?.path,
+      (name) => this.#note({ refused: 'sftp', extension: printable(name).slice(0, 100) }),
+    );
     if (plan.action === 'refuse') {
       if (request.type !== 'init') this.#reply(encodeStatus(request.id, plan.code, plan.message));
       return;
@@ -196,103 +169,6 @@ export class SftpRelay {
     }
     this.#track(request, tickets);
     this.#forward(packet);
-  }
-
-  #plan(request: SftpRequest): Plan {
-    const judged = (...operations: Operation[]): Plan => ({ action: 'judge', operations });
-    switch (request.type) {
-      case 'open': {
-        const flags = openFlagNames(request.flags);
-        const writes = flags.some((f) => f !== 'read');
-        const op = writes ? 'write' : 'read';
-        return judged({
-          op,
-          path: request.path,
-          text: `open ${request.path} (${flags.join(',')})`,
-          extra: { openFlags: flags },
-        });
-      }
-      case 'opendir':
-      case 'remove':
-      case 'rmdir':
-      case 'mkdir':
-      case 'setstat':
-        return judged({ op: request.type, path: request.path, text: `${request.type} ${request.path}` });
-      case 'rename':
-        return judged(...renameOperations('rename', request.from, request.to));
-      case 'symlink':
-        // OpenSSH's order: the link is created at the second path, pointing at the first.
-        return judged({
-          op: 'symlink',
-          path: request.second,
-          text: `symlink ${request.second} -> ${request.first}`,
-          extra: { targetPath: request.first },
-        });
-      case 'fsetstat': {
-        const handle = this.#handles.get(request.handle);
-        if (handle === undefined) return { action: 'forward' };
-        return judged({ op: 'setstat', path: handle.path, text: `setstat ${handle.path}` });
-      }
-      case 'extended':
-        return this.#planExtended(request);
-      case 'unknown':
-        return {
-          action: 'refuse',
-          code: FX.OP_UNSUPPORTED,
-          message: `gatehouse: SFTP request type ${request.code} is not supported`,
-        };
-      default:
-        return { action: 'forward' };
-    }
-  }
-
-  #planExtended(request: Extract<SftpRequest, { type: 'extended' }>): Plan {
-    const { name, body } = request;
-    if (PASSTHROUGH_EXTENSIONS.has(name)) return { action: 'forward' };
-    if (name === 'posix-rename@openssh.com' && body.kind === 'two-paths') {
-      return { action: 'judge', operations: renameOperations('rename', body.from, body.to) };
-    }
-    if (name === 'hardlink@openssh.com' && body.kind === 'two-paths') {
-      return {
-        action: 'judge',
-        operations: [
-          {
-            op: 'hardlink',
-            path: body.to,
-            text: `hardlink ${body.to} -> ${body.from}`,
-            extra: { targetPath: body.from },
-          },
-        ],
-      };
-    }
-    if (name === 'lsetstat@openssh.com' && body.kind === 'path') {
-      return {
-        action: 'judge',
-        operations: [{ op: 'setstat', path: body.path, text: `setstat ${body.path}` }],
-      };
-    }
-    if (name === 'copy-data' && body.kind === 'copy-data') {
-      const target = this.#handles.get(body.writeHandle);
-      const source = this.#handles.get(body.readHandle);
-      if (target === undefined) return { action: 'forward' };
-      return {
-        action: 'judge',
-        operations: [
-          {
-            op: 'write',
-            path: target.path,
-            text: `copy-data ${source?.path ?? '?'} -> ${target.path}`,
-            ...(source === undefined ? {} : { extra: { sourcePath: source.path } }),
-          },
-        ],
-      };
-    }
-    this.#note({ refused: 'sftp', extension: printable(name).slice(0, 100) });
-    return {
-      action: 'refuse',
-      code: FX.OP_UNSUPPORTED,
-      message: `gatehouse: SFTP extension ${name} is not supported`,
-    };
   }
 
   #track(request: SftpRequest, tickets: readonly CommandTicket[]): void {
@@ -426,35 +302,4 @@ export class SftpRelay {
   #note(data: Record<string, unknown>): void {
     this.#deps.ctx.session.annotate(data).catch(() => {});
   }
-}
-
-function renameOperations(op: string, from: string, to: string): Operation[] {
-  // Moving a file away changes its old path, moving it in changes the new one: both are judged.
-  return [
-    { op, path: from, text: `${op} ${from} ${to}`, extra: { targetPath: to } },
-    { op, path: to, text: `${op} ${from} ${to} (target)`, extra: { sourcePath: from } },
-  ];
-}
-
-function openFlagNames(flags: number): string[] {
-  const names: string[] = [];
-  if (flags & OPEN_FLAGS.READ) names.push('read');
-  if (flags & OPEN_FLAGS.WRITE) names.push('write');
-  if (flags & OPEN_FLAGS.APPEND) names.push('append');
-  if (flags & OPEN_FLAGS.CREAT) names.push('create');
-  if (flags & OPEN_FLAGS.TRUNC) names.push('truncate');
-  if (flags & OPEN_FLAGS.EXCL) names.push('exclusive');
-  if (names.length === 0) names.push('read');
-  return names;
-}
-
-function sftpCommand(operation: Operation): Command {
-  const base = sshCommand('sftp', operation.text, {
-    channel: 'sftp',
-    sftpOp: operation.op,
-    path: operation.path,
-  });
-  return operation.extra === undefined
-    ? base
-    : { ...base, attributes: { ...base.attributes, ...operation.extra } };
 }
