@@ -3,8 +3,10 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { approvalsCommand } from './commands/approvals.js';
 import { demoCommand } from './commands/demo.js';
+import { exportCommand } from './commands/export.js';
 import { kubeconfigCommand } from './commands/kubeconfig.js';
 import { policyCommand } from './commands/policy.js';
+import { replayCommand } from './commands/replay.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { startCommand } from './commands/start.js';
 import { tokenCommand } from './commands/token.js';
@@ -38,6 +40,8 @@ const cli = yargs(hideBin(process.argv))
   .command(tokenCommand)
   .command(sessionsCommand)
   .command(verifyCommand)
+  .command(replayCommand)
+  .command(exportCommand)
   .command(approvalsCommand)
   .command(policyCommand)
   .command(kubeconfigCommand)

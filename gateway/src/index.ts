@@ -12,6 +12,7 @@ export { readJsonBody, sendError, sendJson } from './http-util.js';
 export { createLogger, type LogLevel } from './logger.js';
 export { GatewayMetrics } from './metrics.js';
 export { builtinModules } from './modules.js';
+export { recordingRoutes } from './recording-routes.js';
 export { createRegistry, type ProtocolRegistry } from './registry.js';
 export {
   connectionSettings,

@@ -8,6 +8,7 @@ import { AdminApi } from './admin-api.js';
 import { approvalRoutes } from './approval-routes.js';
 import { Gateway } from './gateway.js';
 import { createLogger } from './logger.js';
+import { recordingRoutes } from './recording-routes.js';
 import type { ProtocolRegistry } from './registry.js';
 
 export interface RunningGateway {
@@ -134,7 +135,10 @@ export async function startFromConfig(config: GatehouseConfig, opts: StartOption
         metrics: gateway.metrics,
         logger,
         health: () => ({ log: log.health(), sessionsOpen: running.openSessions, draining: running.draining }),
-        routes: approvalRoutes(approvals, config.approvals.approverGroups),
+        routes: [
+          ...approvalRoutes(approvals, config.approvals.approverGroups),
+          ...recordingRoutes(log.reader()),
+        ],
       });
       logger.info({ listen: admin.address() }, 'admin API listening');
     }
