@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { type KubeBed, startKubeBed } from './fixtures/kube-apiserver/gateway-bed.js';
 import { kubectl } from './fixtures/kube-apiserver/kubectl.js';
+import { makeTls } from './fixtures/kube-apiserver/tls.js';
 import { CLI as GATEHOUSE } from './support/cli.js';
 
 let bed: KubeBed;
@@ -137,5 +138,29 @@ describe('gatehouse kubeconfig', () => {
       'x',
     ]);
     expect(port0.stderr).toContain('pass --server URL');
+  });
+});
+
+describe("the cluster's certificate", () => {
+  let impostor: KubeBed;
+  beforeAll(async () => {
+    // The gateway's kubeconfig trusts some other CA than the one that signed the cluster's certificate.
+    impostor = await startKubeBed({ policy: '      rules: []\n', upstreamCaPem: makeTls().caPem });
+  });
+  afterAll(async () => {
+    await impostor?.close();
+  });
+
+  it('is verified against the kubeconfig CA: no request reaches a cluster that does not match', async () => {
+    const kubeconfig = await impostor.kubeconfigFor('agent-1', ['agents']);
+    const r = await kubectl(['get', 'pods', '--request-timeout=5s'], { kubeconfig });
+    expect(r.code).toBe(1);
+    // The TLS handshake fails, so not even a request line reaches it.
+    expect(impostor.api.seen).toEqual([]);
+    const result = impostor.events('result').at(-1);
+    expect(result?.data).toMatchObject({ status: 'error', summary: '502' });
+    expect(String((result?.data['error'] as { message: string }).message)).toMatch(
+      /TLS certificate was rejected/,
+    );
   });
 });
