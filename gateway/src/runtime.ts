@@ -53,7 +53,11 @@ export function connectionSettings(
       protocol: c.protocol as ConnectionSettings['protocol'],
       listen: c.listen,
       upstream: c.upstream as unknown as Record<string, unknown>,
-      options: { handshakeTimeoutMs: config.limits.handshakeTimeoutMs, ...c.options },
+      // The global handshake limit applies unless the connection sets its own.
+      options:
+        'handshakeTimeout' in c.options || 'handshakeTimeoutMs' in c.options
+          ? c.options
+          : { handshakeTimeoutMs: config.limits.handshakeTimeoutMs, ...c.options },
     },
     access: c.access,
   }));

@@ -83,3 +83,33 @@ describe('Session.output', () => {
     expect(JSON.stringify(log.events)).not.toContain('s3cr3t-upstream-password');
   });
 });
+
+describe('Session.authenticateKey and authFailed', () => {
+  it('admits a key-bound identity, logging the fingerprint, and refuses one outside the access list', async () => {
+    const log = new MemorySessionLog();
+    const { session } = newSession(log);
+    const identity = await session.authenticateKey(
+      { subject: 'deploy-bot', groups: ['ops'], fingerprint: 'SHA256:abc' },
+      { method: 'publickey', user: 'deploy' },
+    );
+    expect(identity).toMatchObject({
+      subject: 'deploy-bot',
+      groups: ['ops'],
+      issuer: 'gatehouse:config-key',
+    });
+    expect(session.identity?.subject).toBe('deploy-bot');
+    expect(log.events.at(-1)?.data).toMatchObject({
+      outcome: 'success',
+      method: 'publickey',
+      fingerprint: 'SHA256:abc',
+      subject: 'deploy-bot',
+      user: 'deploy',
+    });
+    await session.authFailed({
+      method: 'publickey',
+      reason: 'signature did not verify',
+      fingerprint: 'SHA256:x',
+    });
+    expect(log.events.at(-1)?.data).toMatchObject({ outcome: 'failure', reason: 'signature did not verify' });
+  });
+});

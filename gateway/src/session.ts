@@ -86,7 +86,7 @@ export class Session implements GatewaySession {
   }
 
   async authenticate(token: string, details: { method: string; user?: string }): Promise<Identity> {
-    const { verifier, access, metrics, connection } = this.#deps;
+    const { verifier, metrics, connection } = this.#deps;
     const base = { method: details.method, ...(details.user === undefined ? {} : { user: details.user }) };
     let identity: Identity;
     try {
@@ -98,6 +98,42 @@ export class Session implements GatewaySession {
       await this.#append(EventType.Auth, { ...base, outcome: 'failure', reason: error.message }, [token]);
       throw error;
     }
+    return this.#admit(identity, base, [token]);
+  }
+
+  async authenticateKey(
+    key: { readonly subject: string; readonly groups: readonly string[]; readonly fingerprint: string },
+    details: { readonly method: string; readonly user?: string },
+  ): Promise<Identity> {
+    const identity: Identity = {
+      subject: key.subject,
+      groups: [...key.groups],
+      issuer: 'gatehouse:config-key',
+    };
+    return this.#admit(identity, {
+      method: details.method,
+      fingerprint: key.fingerprint,
+      ...(details.user === undefined ? {} : { user: details.user }),
+    });
+  }
+
+  async authFailed(details: {
+    readonly method: string;
+    readonly user?: string;
+    readonly reason: string;
+    readonly fingerprint?: string;
+  }): Promise<void> {
+    this.#deps.metrics.authTotal.inc({ connection: this.#deps.connection.name, outcome: 'failure' });
+    await this.#append(EventType.Auth, { ...details, outcome: 'failure' });
+  }
+
+  /** Connection-level access for a proven identity, logged either way; on success it becomes the session's. */
+  async #admit(
+    identity: Identity,
+    base: Readonly<Record<string, unknown>>,
+    secrets: readonly string[] = [],
+  ): Promise<Identity> {
+    const { access, metrics, connection } = this.#deps;
     if (!canUseConnection(access, identity)) {
       metrics.authTotal.inc({ connection: connection.name, outcome: 'denied' });
       const error = new AuthError(
@@ -113,7 +149,7 @@ export class Session implements GatewaySession {
           groups: identity.groups,
           reason: error.message,
         },
-        [token],
+        secrets,
       );
       throw error;
     }
@@ -128,7 +164,7 @@ export class Session implements GatewaySession {
         ...(identity.tokenId === undefined ? {} : { tokenId: identity.tokenId }),
         ...(identity.expiresAt === undefined ? {} : { expiresAt: identity.expiresAt.toISOString() }),
       },
-      [token],
+      secrets,
     );
     metrics.authTotal.inc({ connection: connection.name, outcome: 'success' });
     this.#identity = identity;

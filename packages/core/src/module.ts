@@ -52,6 +52,22 @@ export interface GatewaySession {
    * (the token itself is never logged). Rejects with an AuthError.
    */
   authenticate(token: string, details: { method: string; user?: string }): Promise<Identity>;
+  /**
+   * Accepts an identity proven by a credential the gateway itself verified (an SSH key bound to a
+   * subject in the config): checks that it may use this connection and logs the outcome with the
+   * key's fingerprint. Rejects with an AuthError.
+   */
+  authenticateKey(
+    key: { readonly subject: string; readonly groups: readonly string[]; readonly fingerprint: string },
+    details: { readonly method: string; readonly user?: string },
+  ): Promise<Identity>;
+  /** Logs a failed login that never reached token verification (unknown key, refused login name). */
+  authFailed(details: {
+    readonly method: string;
+    readonly user?: string;
+    readonly reason: string;
+    readonly fingerprint?: string;
+  }): Promise<void>;
   /** Records facts about the session learned after it started (database, TLS, upstream user…). */
   annotate(data: Readonly<Record<string, unknown>>, secrets?: readonly string[]): Promise<void>;
   /**

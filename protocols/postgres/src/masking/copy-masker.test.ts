@@ -112,7 +112,7 @@ describe('COPY CSV format', () => {
 describe('COPY binary format', () => {
   const header = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
   const tuple = (values: (Buffer | null)[]): Buffer => {
-    const parts = [Buffer.alloc(2)];
+    const parts: Buffer[] = [Buffer.alloc(2)];
     parts[0]?.writeInt16BE(values.length);
     for (const v of values) {
       const len = Buffer.alloc(4);

@@ -106,7 +106,7 @@ describe('error and notice fields', () => {
       detail = 'Key (email)=(bob) already exists.';
     }
     const err = new DatabaseError('dup');
-    const masked = rm.maskErrorFields(err);
+    const masked = rm.maskErrorFields(err as DatabaseError & Record<string, unknown>);
     expect(masked).toBeInstanceOf(DatabaseError);
     expect(masked.detail).toBe('Key (email)=(****) already exists.');
   });

@@ -25,7 +25,9 @@ function bed(
         forwarded.push(Buffer.from(b));
         kinds.push(kind);
       },
-      notify: (t) => notices.push(t),
+      notify: (t) => {
+        notices.push(t);
+      },
       judge: (line, signal) => {
         judged.push(line);
         const verdict = rule(line.text);
