@@ -85,7 +85,7 @@ describe('Session.output', () => {
 });
 
 describe('Session.authenticateKey and authFailed', () => {
-  it('admits a key-bound identity, logging the fingerprint, and refuses one outside the access list', async () => {
+  it('admits a key-bound identity with the fingerprint logged, and logs non-token failures', async () => {
     const log = new MemorySessionLog();
     const { session } = newSession(log);
     const identity = await session.authenticateKey(
