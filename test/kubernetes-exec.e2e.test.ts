@@ -241,6 +241,23 @@ describe('exec over WebSocket (kubectl 1.33)', () => {
     }
   });
 
+  it('attaches to the main process, judging its input like a shell', async () => {
+    bed.api.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'console', namespace: 'default' },
+      spec: { containers: [{ name: 'sh', image: 'busybox', stdin: true }] },
+    });
+    const r = await run(['attach', '-i', 'console'], { input: 'echo attached\nrm -rf /tmp/y\n' });
+    expect(r.stdout).toContain('attached\n');
+    expect(r.stderr).toContain('gatehouse: denied: removing files in containers is not allowed (rule no-rm)');
+    expect(lastCommand(/\/attach\?/)?.data['attributes']).toMatchObject({
+      verb: 'create',
+      subresource: 'attach',
+      stdin: true,
+    });
+  });
+
   it('refuses SPDY with advice when WebSocket is turned off', async () => {
     const r = await run(['exec', 'web-1', '--', 'echo', 'hi'], {
       env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' },
