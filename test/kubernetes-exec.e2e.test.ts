@@ -12,6 +12,7 @@ import { SPDY_REFUSAL } from '@gatehouse/kubernetes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KubeBed, startKubeBed } from './fixtures/kube-apiserver/gateway-bed.js';
 import { type KubectlOptions, TmuxSession } from './fixtures/kube-apiserver/kubectl.js';
+import { runCli } from './support/cli.js';
 
 const EMAIL = 'jane.doe@example.com';
 const POLICY = `      rules:
