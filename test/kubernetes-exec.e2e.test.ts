@@ -202,6 +202,26 @@ describe('exec over WebSocket (kubectl 1.33)', () => {
         { Width: 120, Height: 40 },
       ]),
     );
+
+    // The recording plays back with the real CLI, and exports as asciicast with the resizes.
+    const sessionId = String(command?.sessionId);
+    await waitUntil(() => bed.events('session.end').some((e) => e.sessionId === sessionId));
+    const replayed = await runCli(['replay', sessionId, '--config', bed.configFile, '--no-timing']);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(replayed.stdout).toContain('marker-42');
+    const exported = await runCli(['export', sessionId, '--config', bed.configFile]);
+    const [header, ...lines] = exported.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(header).toMatchObject({ version: 2, width: 100, height: 30 });
+    expect(lines).toEqual(expect.arrayContaining([[expect.any(Number), 'r', '120x40']]));
+    expect(
+      lines
+        .filter((l) => l[1] === 'o')
+        .map((l) => l[2])
+        .join(''),
+    ).toContain('marker-42');
   });
 
   it('judges each line piped into a shell, running the allowed ones', async () => {
