@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initSqlAnalyzer } from '../sql/index.js';
+import { createSqlAnalyzer, initSqlAnalyzer } from '../sql/index.js';
 import { analyzeLineage, analyzeLineageByStatement, createLineageAnalyzer } from './lineage-analyzer.js';
 import type { ColumnLineage } from './lineage-types.js';
 
@@ -198,5 +198,34 @@ describe('statements other than SELECT', () => {
     const analyzer = createLineageAnalyzer({ cacheSize: 2 });
     const a = analyzer.analyze('SELECT email FROM users');
     expect(analyzer.analyze('SELECT email FROM users')).toBe(a);
+  });
+
+  it('shares lineage between texts of one shape unless a literal decided it', () => {
+    const sql = createSqlAnalyzer();
+    const lineage = createLineageAnalyzer();
+    const shaped = (text: string) => {
+      const analysis = sql.analyze(text);
+      return lineage.analyze(text, analysis.ok ? analysis.shape : undefined);
+    };
+    const byId = (id: number) => `SELECT email, id FROM users WHERE id = ${id}`;
+    shaped(byId(1));
+    const second = shaped(byId(2));
+    expect(second?.[0]?.columns?.[0]?.sources).toEqual(['users.email']);
+    expect(shaped(byId(3))).toBe(second);
+
+    // A JSON key read from a literal names the column the value comes from.
+    const field = (key: string) => `SELECT row_to_json(u)->>'${key}' AS v FROM users u WHERE id = 1`;
+    shaped(field('id'));
+    const name = shaped(field('name'))?.[0]?.columns?.[0]?.sources;
+    expect(name).toContain('users.name');
+    expect(name).not.toContain('users.id');
+    expect(shaped(field('email'))?.[0]?.columns?.[0]?.sources).toContain('users.email');
+
+    // COPY's format comes from its options' literals.
+    const copy = (d: string) =>
+      `COPY (SELECT email FROM users) TO STDOUT WITH (FORMAT csv, DELIMITER '${d}')`;
+    shaped(copy(';'));
+    expect(shaped(copy('|'))?.[0]?.copy?.delimiter).toBe('|');
+    expect(shaped(copy(','))?.[0]?.copy?.delimiter).toBe(',');
   });
 });

@@ -58,41 +58,74 @@ export function analyzeLineageByStatement(sql: string): readonly StatementLineag
 
 /** For callers that already hold libpg-query's tree of the text (`{ stmts: [...] }`). */
 export function lineageFromTree(tree: unknown): StatementLineage[] {
+  return readLineage(tree).statements;
+}
+
+interface TreeLineage {
+  readonly statements: StatementLineage[];
+  /** A literal's value was read (a JSON key, COPY options): texts differing only in literals may differ. */
+  readonly literalDependent: boolean;
+}
+
+function readLineage(tree: unknown): TreeLineage {
   const stmts = isTreeObject(tree) ? treeList(tree['stmts']) : [];
-  return stmts.map((raw) => {
+  let literalDependent = false;
+  const statements = stmts.map((raw): StatementLineage => {
     const stmt = isTreeObject(raw) ? raw['stmt'] : undefined;
+    const analyzer = new Analyzer();
     try {
-      return new Analyzer().statement(stmt);
+      return analyzer.statement(stmt);
     } catch (err) {
       if (err instanceof TooDeep || err instanceof RangeError) return { columns: undefined, opaque: true };
       throw err;
+    } finally {
+      literalDependent ||= analyzer.literalDependent;
     }
   });
+  return { statements, literalDependent };
 }
 
 export interface LineageAnalyzer {
-  analyze(sql: string): readonly StatementLineage[] | undefined;
+  /**
+   * `shape` is the SQL analyzer's shape of the text (`SqlAnalysis.shape`), when it has one: the
+   * lineage is then shared with the text's other literal values unless a literal decided it.
+   */
+  analyze(sql: string, shape?: string): readonly StatementLineage[] | undefined;
 }
 
-/** Caches lineage by exact text (the same statements come back again and again). */
+/**
+ * Caches lineage by exact text (the same statements come back again and again) and by shape (the
+ * same statement with other values: pgbench's `… WHERE aid = 48213` is parsed once, not once per
+ * value).
+ */
 export function createLineageAnalyzer(
   options: { cacheSize?: number; maxCachedTextLength?: number } = {},
 ): LineageAnalyzer {
-  const cache = new LruCache<string, readonly StatementLineage[]>(options.cacheSize ?? 1000);
+  const size = options.cacheSize ?? 1000;
+  const exact = new LruCache<string, readonly StatementLineage[]>(size);
+  const shapes = new LruCache<string, readonly StatementLineage[]>(size);
   const maxLength = options.maxCachedTextLength ?? 16 * 1024;
   return {
-    analyze(sql) {
-      const hit = cache.get(sql);
+    analyze(sql, shape) {
+      const hit = exact.get(sql) ?? (shape === undefined ? undefined : shapes.get(shape));
       if (hit !== undefined) return hit;
-      const out = analyzeLineageByStatement(sql);
-      if (out !== undefined && sql.length <= maxLength) cache.set(sql, out);
-      return out;
+      const parser = pgParser();
+      if (parser === undefined || typeof sql !== 'string') return undefined;
+      const raw = parser.parse(sql);
+      if (!raw.ok) return undefined;
+      const { statements, literalDependent } = readLineage(raw.tree);
+      if (sql.length > maxLength) return statements;
+      if (shape !== undefined && !literalDependent) shapes.set(shape, statements);
+      else exact.set(sql, statements);
+      return statements;
     },
   };
 }
 
 class Analyzer {
   private depth = 0;
+  /** See TreeLineage.literalDependent. */
+  literalDependent = false;
 
   statement(stmt: unknown): StatementLineage {
     const node = unwrapNode(stmt);
@@ -406,6 +439,8 @@ class Analyzer {
     const toClient =
       body['is_from'] !== true && body['filename'] === undefined && body['is_program'] !== true;
     const format = copyFormat(body['options']);
+    // DELIMITER ';', NULL 'x', QUOTE…: the format is read from literals.
+    if (treeList(body['options']).length > 0) this.literalDependent = true;
     if (!toClient) return { columns: undefined, opaque: false };
     if (body['query'] !== undefined) {
       const cols = this.subStatement(body['query'], childScope(undefined));
@@ -424,6 +459,15 @@ class Analyzer {
 
   /** Sources of an expression (lineage-expressions.ts), subqueries analysed here. */
   expr(root: unknown, scope: Scope): Lin {
-    return expressionLineage(root, scope, (stmt, inner) => this.subStatement(stmt, inner));
+    return expressionLineage(root, scope, this);
+  }
+
+  /** For expressionLineage: a statement inside an expression. */
+  subquery(stmt: unknown, scope: Scope): OutCol[] {
+    return this.subStatement(stmt, scope);
+  }
+
+  readLiteral(): void {
+    this.literalDependent = true;
   }
 }

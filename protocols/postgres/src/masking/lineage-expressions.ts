@@ -14,8 +14,13 @@ import {
 } from '../sql/parse-tree.js';
 import { columnOf, findItem, Lin, type OutCol, resolveName, type Scope, wholeRow } from './lineage-scope.js';
 
-/** Analyses a statement found inside an expression (a SubLink's query) in `scope`. */
-export type SubQuery = (stmt: unknown, scope: Scope) => OutCol[];
+/** What an expression needs from the statement analyser around it. */
+export interface SubQuery {
+  /** Analyses a statement found inside an expression (a SubLink's query) in `scope`. */
+  subquery(stmt: unknown, scope: Scope): OutCol[];
+  /** A literal's value decided the lineage (a JSON key): texts differing only in literals may differ. */
+  readLiteral(): void;
+}
 
 /** Sources of an expression; an explicit stack, since operator chains nest thousands deep. */
 export function expressionLineage(root: unknown, scope: Scope, sub: SubQuery): Lin {
@@ -58,12 +63,12 @@ export function expressionLineage(root: unknown, scope: Scope, sub: SubQuery): L
       }
       case 'SubLink':
         if (body['subLinkType'] !== 'EXISTS_SUBLINK') {
-          for (const col of sub(body['subselect'], scope)) out.add(col.lin);
+          for (const col of sub.subquery(body['subselect'], scope)) out.add(col.lin);
         }
         stack.push(body['testexpr']);
         break;
       case 'SelectStmt':
-        for (const col of sub({ SelectStmt: body }, scope)) out.add(col.lin);
+        for (const col of sub.subquery({ SelectStmt: body }, scope)) out.add(col.lin);
         break;
       default:
         stack.push(body);
@@ -119,6 +124,7 @@ function jsonFieldOfRow(body: TreeObject, scope: Scope, sub: SubQuery): Lin | un
   if (op?.length !== 1 || (op[0] !== '->' && op[0] !== '->>')) return undefined;
   const key = constantString(body['rexpr']);
   if (key === undefined) return undefined;
+  sub.readLiteral();
   const left = expressionLineage(body['lexpr'], scope, sub);
   return narrow(left, key);
 }

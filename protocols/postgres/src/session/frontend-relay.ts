@@ -191,7 +191,14 @@ export class FrontendRelay {
     const command = query(analysis.redactedText, plan.statements);
     return this.#judge(command, analysis.secrets).then(
       (ticket) => {
-        const run = new ResultRun(ticket, analysis.redactedText, plan.statements, extras, undefined);
+        const run = new ResultRun(
+          ticket,
+          analysis.redactedText,
+          analysis.shape,
+          plan.statements,
+          extras,
+          undefined,
+        );
         run.preparedCandidates = this.#definePrepared(extras, plan.statements);
         this.#send(m.raw);
         // A simple Query destroys the unnamed prepared statement.
@@ -230,6 +237,7 @@ export class FrontendRelay {
       (ticket) => {
         const candidate: PreparedCandidate = {
           text: analysis.redactedText,
+          shape: analysis.shape,
           statements: plan.statements,
           ticket,
           extras: extras === NO_EXTRAS ? undefined : extras,
@@ -318,7 +326,14 @@ export class FrontendRelay {
               ? {}
               : { params: boundParameters(portal.params, portal.paramFormats, this.#state.session) }),
           };
-    const run = new ResultRun(ticket, candidate?.text, candidate?.statements, candidate?.extras, data);
+    const run = new ResultRun(
+      ticket,
+      candidate?.text,
+      candidate?.shape,
+      candidate?.statements,
+      candidate?.extras,
+      data,
+    );
     if (candidate?.extras !== undefined) {
       run.preparedCandidates = this.#definePrepared(candidate.extras, candidate.statements);
     }
@@ -388,7 +403,7 @@ export class FrontendRelay {
         this.#send(m.raw);
         this.#expectRun({
           kind: 'query',
-          run: new ResultRun(ticket, undefined, statements, undefined, undefined),
+          run: new ResultRun(ticket, undefined, undefined, statements, undefined, undefined),
         });
       },
       (err: unknown) => this.#refuseSimple(refusalError(toGatewayError(err))),
@@ -457,6 +472,7 @@ export class FrontendRelay {
       const facts = preparedFacts(statements[p.index]);
       const candidate: PreparedCandidate = {
         text: `(PREPARE ${p.name})`,
+        shape: undefined,
         statements: facts,
         ticket: undefined,
         extras: undefined,

@@ -54,7 +54,7 @@ export function resultMaskingFilter(
   const lineageOf = (ctx: ResultContext, state: RunMasking, always = false): StatementLineage => {
     if (ctx.sql === undefined) return OPAQUE_LINEAGE;
     if (!needsLineage && !always) return NO_COLUMNS;
-    state.lineage ??= lineage.analyze(ctx.sql) ?? [];
+    state.lineage ??= lineage.analyze(ctx.sql, ctx.shape) ?? [];
     const own = state.lineage[ctx.statementIndex];
     if (own === undefined) return OPAQUE_LINEAGE;
     if (own.uses !== undefined)

@@ -23,6 +23,7 @@ export class ResultRun implements ResultContext {
   constructor(
     readonly ticket: CommandTicket | undefined,
     readonly sql: string | undefined,
+    readonly shape: string | undefined,
     readonly statements: readonly SqlStatementFacts[] | undefined,
     readonly extras: SqlExtras | undefined,
     /** Data recorded with each result (bound parameters, names). */

@@ -7,6 +7,8 @@ import type { SqlExtras } from './sql-extras.js';
 export interface PreparedCandidate {
   /** The statement text as logged (redacted). */
   readonly text: string;
+  /** The text's shape (`SqlAnalysis.shape`), for lineage. */
+  readonly shape: string | undefined;
   readonly statements: readonly SqlStatementFacts[];
   /** The judgement made when it was prepared by a Parse message; its first execution uses it. */
   ticket: CommandTicket | undefined;

@@ -9,6 +9,8 @@ export interface ResultContext {
   readonly copyFormat: number | undefined;
   /** The (redacted) SQL text producing these results, for lineage; undefined when not known. */
   readonly sql: string | undefined;
+  /** The text's shape (`SqlAnalysis.shape`), when the SQL analyzer gave one: lineage is shared by it. */
+  readonly shape: string | undefined;
   /** Facts of the statements of that text, and which of them is running. */
   readonly statements: readonly SqlStatementFacts[] | undefined;
   readonly statementIndex: number;
@@ -18,6 +20,7 @@ export const NO_RESULT: ResultContext = {
   fields: undefined,
   copyFormat: undefined,
   sql: undefined,
+  shape: undefined,
   statements: undefined,
   statementIndex: 0,
 };

@@ -28,6 +28,13 @@ export type SqlAnalysis =
       readonly redactedText: string;
       /** Raw secret values found in the text, for scrubbing them wherever else they appear. */
       readonly secrets: readonly string[];
+      /**
+       * Set when the text was answered as another text's statement with other literal values
+       * (its shape checked against PostgreSQL's scanner): texts with the same `shape` parse to the
+       * same tree but for their literals' values, so what is read from the tree without looking
+       * at a literal's value can be shared between them. Holds no literal value.
+       */
+      readonly shape?: string;
     }
   | {
       readonly ok: false;

@@ -143,7 +143,7 @@ class CachingSqlAnalyzer implements SqlAnalyzer {
       if (!agrees) return undefined;
     }
     this.shapeHits++;
-    return Object.freeze({ ...entry.analysis, redactedText: text });
+    return Object.freeze({ ...entry.analysis, redactedText: text, shape: lexed.shapeKey });
   }
 }
 
