@@ -1,7 +1,7 @@
 # The Gatehouse gateway image: the workspace built once, run as an unprivileged user.
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
+ && apt-get install -y --no-install-recommends python3 make g++ openssl \
  && rm -rf /var/lib/apt/lists/*
 RUN npm install -g pnpm@12.4.2
 WORKDIR /opt/gatehouse
