@@ -23,7 +23,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export const DEMO_PG_DATABASE = 'demo';
 /** The role the gateway logs in as upstream (not a superuser), and the `user=` clients name. */
@@ -268,19 +268,25 @@ async function serverOwner(): Promise<RunAs | undefined> {
  * directory that shuts it out is not changed, the demo says which one instead.
  */
 async function letServerReach(owner: RunAs, dataDir: string): Promise<void> {
+  const unreachable = () =>
+    new PostgresUnavailable(
+      `the "${SERVER_USER}" OS user cannot reach ${dataDir} (a parent directory is not searchable by it); ` +
+        'pass a --data-dir it can reach',
+    );
+  if (!(await serverCanSearch(dirname(dataDir)))) throw unreachable();
   const st = statSync(dataDir);
   if (st.uid === process.getuid?.() && (st.mode & 0o010) === 0 && (st.mode & 0o001) === 0) {
     chownSync(dataDir, st.uid, owner.gid);
     chmodSync(dataDir, (st.mode & 0o777) | 0o010);
   }
-  try {
-    await run('runuser', ['-u', SERVER_USER, '--', 'test', '-x', dataDir], { cwd: '/' });
-  } catch {
-    throw new PostgresUnavailable(
-      `the "${SERVER_USER}" OS user cannot reach ${dataDir} (a parent directory is not searchable by it); ` +
-        'pass a --data-dir it can reach',
-    );
-  }
+  if (!(await serverCanSearch(dataDir))) throw unreachable();
+}
+
+function serverCanSearch(dir: string): Promise<boolean> {
+  return run('runuser', ['-u', SERVER_USER, '--', 'test', '-x', dir], { cwd: '/' }).then(
+    () => true,
+    () => false,
+  );
 }
 
 function chownTo(owner: RunAs | undefined, path: string): void {
