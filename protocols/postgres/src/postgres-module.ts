@@ -15,7 +15,6 @@ import { parsePostgresOptions } from './session/options.js';
 import { PgConnection, type PostgresServices, type UpstreamSettings } from './session/pg-connection.js';
 import type { BackendMessageFilter } from './session/result-filter.js';
 import { ServerTls } from './session/server-tls.js';
-import { SqlExtrasReader } from './session/sql-extras.js';
 import { fatal, SqlState } from './session/sql-state.js';
 import { createSqlAnalyzer, initSqlAnalyzer, type SqlAnalyzerOptions } from './sql/index.js';
 
@@ -48,7 +47,6 @@ export function createPostgresModule(moduleOptions: PostgresModuleOptions = {}):
   let loading: Promise<void> | undefined;
   const services: PostgresServices = {
     analyzer: createSqlAnalyzer(moduleOptions.analyzer),
-    extras: new SqlExtrasReader(),
     cancelKeys,
     tls: new ServerTls(),
     ready: () => {

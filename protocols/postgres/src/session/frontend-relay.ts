@@ -7,7 +7,7 @@ import {
   toGatewayError,
 } from '@gatehouse/core';
 import { type SqlStatementFacts, sqlStatement } from '@gatehouse/policy';
-import type { SqlAnalysis, SqlAnalyzer } from '../sql/index.js';
+import { NO_EXTRAS, type SqlAnalysis, type SqlAnalyzer, type SqlExtras } from '../sql/index.js';
 import {
   type Bind,
   type Close,
@@ -24,13 +24,11 @@ import { boundParameters } from './parameters.js';
 import { Queue, ResultRun } from './pending.js';
 import { candidateFacts, type Portal, type PreparedCandidate } from './prepared.js';
 import type { RelayState } from './relay-state.js';
-import { NO_EXTRAS, type SqlExtras, type SqlExtrasReader } from './sql-extras.js';
 import { analysisError, refusalError, SqlState, sqlError } from './sql-state.js';
 
 export interface FrontendRelayDeps {
   readonly state: RelayState;
   readonly analyzer: SqlAnalyzer;
-  readonly extras: SqlExtrasReader;
   readonly options: PostgresOptions;
   /** Aborts when the client is gone or the gateway stops serving: cancels held reviews. */
   readonly signal: AbortSignal;
@@ -182,7 +180,7 @@ export class FrontendRelay {
       this.#refuseSimple(analysisError(analysis.code, analysis.error, analysis.position));
       return undefined;
     }
-    const extras = this.#extrasOf(m.query, analysis);
+    const extras = analysis.extras ?? NO_EXTRAS;
     const plan = this.#plan(analysis, extras);
     if (typeof plan === 'string') {
       this.#refuseSimple(sqlError(SqlState.FeatureNotSupported, plan));
@@ -223,7 +221,7 @@ export class FrontendRelay {
       this.#refuseExtended(analysisError(analysis.code, analysis.error, analysis.position));
       return undefined;
     }
-    const extras = this.#extrasOf(m.query, analysis);
+    const extras = analysis.extras ?? NO_EXTRAS;
     const plan = this.#plan(analysis, extras);
     if (typeof plan === 'string') {
       this.#refuseExtended(sqlError(SqlState.FeatureNotSupported, plan));
@@ -422,13 +420,6 @@ export class FrontendRelay {
   #judge(command: Command, secrets: readonly string[]): Promise<CommandTicket> {
     const { session } = this.#state;
     return session.execute(command, secrets, this.#deps.signal);
-  }
-
-  #extrasOf(text: string, analysis: SqlAnalysis & { ok: true }): SqlExtras {
-    // Texts holding secrets are not kept in the extras cache either.
-    return analysis.secrets.length > 0
-      ? this.#deps.extras.readUncached(text, analysis.statements)
-      : this.#deps.extras.read(text, analysis.statements);
   }
 
   /**

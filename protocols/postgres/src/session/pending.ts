@@ -1,9 +1,9 @@
 import type { CommandTicket } from '@gatehouse/core';
 import type { SqlStatementFacts } from '@gatehouse/policy';
 import type { FieldInfo } from '../masking/index.js';
+import type { SqlExtras } from '../sql/index.js';
 import type { Portal, PreparedCandidate } from './prepared.js';
 import type { ResultContext } from './result-filter.js';
-import type { SqlExtras } from './sql-extras.js';
 
 /**
  * The results of one judged command as they stream back: the context the result filter sees, and

@@ -36,14 +36,12 @@ import type { PostgresOptions } from './options.js';
 import { RelayState } from './relay-state.js';
 import type { BackendMessageFilter } from './result-filter.js';
 import type { ServerTls } from './server-tls.js';
-import type { SqlExtrasReader } from './sql-extras.js';
 import { fatal, SqlState } from './sql-state.js';
 import { checkStartupParameters } from './startup-params.js';
 
 /** What every connection of one module instance shares. */
 export interface PostgresServices {
   readonly analyzer: SqlAnalyzer;
-  readonly extras: SqlExtrasReader;
   readonly cancelKeys: CancelKeyRegistry;
   readonly tls: ServerTls;
   /** Resolves once the SQL parser is loaded. */
@@ -360,7 +358,6 @@ export class PgConnection {
     const frontend = new FrontendRelay({
       state,
       analyzer: this.#services.analyzer,
-      extras: this.#services.extras,
       options: this.#options,
       signal,
       onTerminate: () => {

@@ -1,7 +1,7 @@
 import type { CommandTicket } from '@gatehouse/core';
 import type { SqlStatementFacts } from '@gatehouse/policy';
 import type { FieldInfo } from '../masking/index.js';
-import type { SqlExtras } from './sql-extras.js';
+import type { SqlExtras } from '../sql/index.js';
 
 /** One definition a prepared-statement name may have upstream. */
 export interface PreparedCandidate {

@@ -7,3 +7,4 @@ export type {
   SqlAnalyzerStats,
 } from './sql-analysis.js';
 export { analyzeSql, createSqlAnalyzer, initSqlAnalyzer } from './sql-analyzer.js';
+export { NO_EXTRAS, type SqlExtras } from './sql-extras.js';

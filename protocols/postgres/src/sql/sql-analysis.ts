@@ -1,5 +1,6 @@
 /** The public shapes of SQL analysis. */
 import type { SqlStatementFacts } from '@gatehouse/policy';
+import type { SqlExtras } from './sql-extras.js';
 
 /**
  * Why a text was not analysed. Every one of them means the statement must not be forwarded:
@@ -35,6 +36,8 @@ export type SqlAnalysis =
        * at a literal's value can be shared between them. Holds no literal value.
        */
       readonly shape?: string;
+      /** SQL PREPARE/EXECUTE/DEALLOCATE names and refused settings; absent when the text has none. */
+      readonly extras?: SqlExtras;
     }
   | {
       readonly ok: false;

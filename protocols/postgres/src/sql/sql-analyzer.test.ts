@@ -167,6 +167,41 @@ describe('after initSqlAnalyzer', () => {
       expect(analyzer.stats()).toMatchObject({ parses: 4, shapeHits: 0 });
     });
 
+    it('carries SQL prepared-statement names and refused settings, read from the same parse', () => {
+      const analyzer = createSqlAnalyzer();
+      const names = analyzer.analyze(
+        'PREPARE p AS SELECT 1; EXPLAIN ANALYZE EXECUTE p; DEALLOCATE p; DISCARD ALL',
+      );
+      expect(names).toMatchObject({
+        ok: true,
+        extras: {
+          prepares: [{ index: 0, name: 'p' }],
+          executes: [{ index: 1, names: ['p'] }],
+          deallocates: [
+            { index: 2, name: 'p' },
+            { index: 3, name: '*' },
+          ],
+          refusal: undefined,
+        },
+      });
+      expect(analyzer.analyze('SELECT names FROM t WHERE id = 1')).not.toHaveProperty('extras');
+      expect(analyzer.stats()).toMatchObject({ parses: 2 });
+      // A setting's value is a literal: texts of one shape are judged each on its own.
+      const utf8 = analyzer.analyze("SET client_encoding = 'UTF8'");
+      const latin1 = analyzer.analyze("SET client_encoding = 'LATIN1'");
+      const viaFunction = analyzer.analyze("SELECT set_config('client_encoding', 'LATIN1', false)");
+      expect(utf8).not.toHaveProperty('extras');
+      expect(latin1).toMatchObject({
+        ok: true,
+        extras: { refusal: expect.stringContaining('client_encoding') },
+      });
+      expect(viaFunction).toMatchObject({
+        ok: true,
+        extras: { refusal: expect.stringContaining('client_encoding') },
+      });
+      expect(analyzer.stats()).toMatchObject({ parses: 5, shapeHits: 0 });
+    });
+
     it('never shares or keeps secrets', () => {
       const analyzer = createSqlAnalyzer();
       const one = analyzer.analyze("ALTER ROLE app PASSWORD 'one'");

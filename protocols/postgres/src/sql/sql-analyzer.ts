@@ -23,6 +23,7 @@ import type {
   SqlAnalyzerOptions,
   SqlAnalyzerStats,
 } from './sql-analysis.js';
+import { extrasFromTree, NO_EXTRAS, type SqlExtras } from './sql-extras.js';
 import { type LexedSql, lexSql } from './sql-lexer.js';
 import { factsFromTree } from './statement-facts.js';
 
@@ -215,12 +216,14 @@ function analyzeUncached(text: string, limits: Limits, fromShape?: ShapeLookup):
   }
   const parsed = { parsed: true, shapeKey: lexed.shapeKey };
   const facts = factsFromTree(raw.tree, { text, parser });
+  const extras = extrasFromTree(text, raw.tree);
   if (facts.secretSites.length === 0) {
-    const analysis = success(facts.statements, text, []);
-    return { ...parsed, analysis, cache: true, shareable: !facts.literalDependent };
+    const analysis = success(facts.statements, text, [], extras.extras);
+    const shareable = !facts.literalDependent && !extras.literalDependent;
+    return { ...parsed, analysis, cache: true, shareable };
   }
   const redacted = redactSecrets(text, facts.secretSites, parser);
-  const analysis = success(facts.statements, redacted.text, redacted.secrets);
+  const analysis = success(facts.statements, redacted.text, redacted.secrets, extras.extras);
   return { ...parsed, analysis, cache: false, shareable: false };
 }
 
@@ -228,12 +231,14 @@ function success(
   statements: readonly SqlStatementFacts[],
   redactedText: string,
   secrets: readonly string[],
+  extras: SqlExtras = NO_EXTRAS,
 ): SqlAnalysis & { ok: true } {
   return Object.freeze({
     ok: true as const,
     statements: Object.freeze([...statements]),
     redactedText,
     secrets: Object.freeze([...secrets]),
+    ...(extras === NO_EXTRAS ? {} : { extras }),
   });
 }
 

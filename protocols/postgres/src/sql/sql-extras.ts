@@ -1,9 +1,7 @@
-import type { SqlStatementFacts } from '@gatehouse/policy';
-import { constantString, isTreeObject, treeList, unwrapNode } from '../sql/parse-tree.js';
-import { pgParser } from '../sql/pg-parser.js';
+import { constantString, isTreeObject, treeList, unwrapNode } from './parse-tree.js';
 
 /**
- * Facts the session needs beyond what the analyzer reports, read from the same parser:
+ * Facts the relay needs beyond what policy judges, read from the analyzer's parse tree:
  * - names of prepared statements made, run and dropped by SQL (`PREPARE`, `EXECUTE` anywhere in a
  *   statement — `EXPLAIN ANALYZE EXECUTE p`, `CREATE TABLE … AS EXECUTE p` — `DEALLOCATE`,
  *   `DISCARD ALL`), since protocol-level and SQL prepared statements share one namespace;
@@ -21,46 +19,35 @@ export interface SqlExtras {
   readonly refusal: string | undefined;
 }
 
-export const NO_EXTRAS: SqlExtras = { prepares: [], executes: [], deallocates: [], refusal: undefined };
+export const NO_EXTRAS: SqlExtras = Object.freeze({
+  prepares: [],
+  executes: [],
+  deallocates: [],
+  refusal: undefined,
+});
 
-/** Words without which none of the above can be in a text: most texts skip the second parse. */
+/** Words without which none of the above can be in a text: most texts skip the walk. */
 const TRIGGER =
   /prepare|execute|deallocate|discard|client_encoding|names|standard_conforming|set_config|backslash_quote/i;
 const GUARDED = new Set(['client_encoding', 'standard_conforming_strings', 'backslash_quote']);
-const CACHE_LIMIT = 500;
 
-export class SqlExtrasReader {
-  readonly #cache = new Map<string, SqlExtras>();
-
-  /** Same as `read`, for texts that must not stay in memory (they hold secrets). */
-  readUncached(text: string, statements: readonly SqlStatementFacts[]): SqlExtras {
-    if (!TRIGGER.test(text) || statements.length === 0) return NO_EXTRAS;
-    return extract(text);
-  }
-
-  read(text: string, statements: readonly SqlStatementFacts[]): SqlExtras {
-    if (!TRIGGER.test(text) || statements.length === 0) return NO_EXTRAS;
-    const hit = this.#cache.get(text);
-    if (hit !== undefined) return hit;
-    const extras = extract(text);
-    if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
-    this.#cache.set(text, extras);
-    return extras;
-  }
+export interface TreeExtras {
+  readonly extras: SqlExtras;
+  /** A setting's value was read from a literal: texts differing only in literals may differ. */
+  readonly literalDependent: boolean;
 }
 
-function extract(text: string): SqlExtras {
-  const parser = pgParser();
-  const parsed = parser?.parse(text);
-  if (parsed === undefined || !parsed.ok) {
-    // The analyzer parsed this text a moment ago; failing now is the parser restarting.
-    return { ...NO_EXTRAS, refusal: 'the statement could not be analysed a second time; try again' };
-  }
+const NONE: TreeExtras = Object.freeze({ extras: NO_EXTRAS, literalDependent: false });
+
+/** The extras of `text`, parsed to `tree`. */
+export function extrasFromTree(text: string, tree: unknown): TreeExtras {
+  if (!TRIGGER.test(text)) return NONE;
   const prepares: { index: number; name: string }[] = [];
   const executes: { index: number; names: string[] }[] = [];
   const deallocates: { index: number; name: string }[] = [];
+  const reads = { literal: false };
   let refusal: string | undefined;
-  const root = isTreeObject(parsed.tree) ? parsed.tree : {};
+  const root = isTreeObject(tree) ? tree : {};
   treeList(root['stmts']).forEach((raw, index) => {
     if (!isTreeObject(raw)) return;
     const node = unwrapNode(raw['stmt']);
@@ -75,13 +62,19 @@ function extract(text: string): SqlExtras {
     const names: string[] = [];
     walk(body, (t, b) => {
       if (t === 'ExecuteStmt' && typeof b['name'] === 'string') names.push(b['name']);
-      refusal ??= settingRefusal(t, b);
+      refusal ??= settingRefusal(t, b, reads);
     });
-    refusal ??= settingRefusal(type, body);
+    refusal ??= settingRefusal(type, body, reads);
     if (type === 'ExecuteStmt' && typeof body['name'] === 'string') names.push(body['name']);
     if (names.length > 0) executes.push({ index, names });
   });
-  return { prepares, executes, deallocates, refusal };
+  if (prepares.length === 0 && executes.length === 0 && deallocates.length === 0 && refusal === undefined) {
+    return { extras: NO_EXTRAS, literalDependent: reads.literal };
+  }
+  return {
+    extras: Object.freeze({ prepares, executes, deallocates, refusal }),
+    literalDependent: reads.literal,
+  };
 }
 
 function walk(value: unknown, visit: (type: string, body: Readonly<Record<string, unknown>>) => void): void {
@@ -96,10 +89,15 @@ function walk(value: unknown, visit: (type: string, body: Readonly<Record<string
   }
 }
 
-function settingRefusal(type: string, body: Readonly<Record<string, unknown>>): string | undefined {
+function settingRefusal(
+  type: string,
+  body: Readonly<Record<string, unknown>>,
+  reads: { literal: boolean },
+): string | undefined {
   if (type === 'VariableSetStmt') {
     const name = typeof body['name'] === 'string' ? body['name'].toLowerCase() : '';
     if (!GUARDED.has(name) || body['kind'] !== 'VAR_SET_VALUE') return undefined;
+    reads.literal = true;
     const value = constantArgs(body['args']);
     return value !== undefined && safeValue(name, value) ? undefined : guardedMessage(name);
   }
@@ -107,6 +105,7 @@ function settingRefusal(type: string, body: Readonly<Record<string, unknown>>): 
     const parts = treeList(body['funcname']).map((n) => stringNode(n) ?? '');
     if (parts[parts.length - 1]?.toLowerCase() !== 'set_config') return undefined;
     const args = treeList(body['args']);
+    reads.literal = true;
     const name = constantString(args[0]);
     if (name === undefined) {
       return 'set_config with a setting name computed at run time is not allowed through the gateway';
