@@ -102,7 +102,7 @@ function measure(prefilter: PrefilterOption, s: Scenario): number {
   return total / ((performance.now() - started) / 1000);
 }
 
-describe.skipIf(!process.env.GATEHOUSE_BENCH)('RowMasker throughput', () => {
+describe('RowMasker throughput', () => {
   for (const [name, scenario] of Object.entries(SCENARIOS)) {
     it.each(['masker', 'none'] as const)(`${name}, prefilter %s`, (prefilter) => {
       const perSecond = measure(prefilter, scenario);

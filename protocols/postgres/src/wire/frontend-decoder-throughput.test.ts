@@ -39,7 +39,7 @@ function chunked(buf: Buffer, size: number): Buffer[] {
   return out;
 }
 
-describe.skipIf(!process.env.GATEHOUSE_BENCH)('FrontendDecoder throughput', () => {
+describe('FrontendDecoder throughput', () => {
   const traffic = pgbenchTraffic(50_000);
 
   it.each([65_536, 16_384, 1_024])('pgbench extended traffic in %i-byte chunks', (size) => {
