@@ -221,6 +221,16 @@ describe('client auth: public keys', () => {
     await other.settled;
     expect(other.outcome.rejected).toHaveLength(1);
     expect(a.attempts).toBe(0);
+    expect(session.calls).toEqual([
+      {
+        kind: 'authFailed',
+        data: expect.objectContaining({
+          method: 'publickey',
+          reason: 'the key is not bound on this connection',
+          fingerprint: expect.stringMatching(/^SHA256:/),
+        }),
+      },
+    ]);
     const plain = auth(new FakeSession(), keyOptions);
     const offered = context('publickey', signed(bound));
     plain.handle(offered.ctx);

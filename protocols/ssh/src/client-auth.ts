@@ -6,6 +6,7 @@ import {
   toGatewayError,
 } from '@gatehouse/core';
 import type { AuthContext, AuthenticationType, KeyboardAuthContext, PublicKeyAuthContext } from 'ssh2';
+import { fingerprintOf } from './keys/public-key.js';
 import { type PublicKeyBinding, type SshOptions, type SshUpstream, upstreamAccount } from './options.js';
 
 /**
@@ -180,8 +181,19 @@ export class ClientAuth {
   async #publicKey(ctx: PublicKeyAuthContext): Promise<void> {
     const keyAuth = keyAuthOf(this.#deps.session);
     const binding = keyAuth === undefined ? undefined : this.#binding(ctx.key.data);
-    if (keyAuth === undefined || binding === undefined) {
-      // An unknown key is an ordinary miss (clients offer every key they have): no attempt used.
+    if (keyAuth === undefined) {
+      ctx.reject(this.methods());
+      return;
+    }
+    if (binding === undefined) {
+      // An unknown key is an ordinary miss (clients offer every key they have): no attempt used,
+      // but logged with its fingerprint, as sshd logs "Failed publickey".
+      await this.#logFailure({
+        method: 'publickey',
+        user: ctx.username,
+        reason: 'the key is not bound on this connection',
+        fingerprint: fingerprintOf(ctx.key.data),
+      });
       ctx.reject(this.methods());
       return;
     }
