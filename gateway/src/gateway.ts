@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import {
   type ApprovalBroker,
   type Clock,
+  ConfigError,
   type ConnectionContext,
   type ConnectionSettings,
   type EndReason,
@@ -87,11 +88,19 @@ export class Gateway {
   /** Binds every listener; if one cannot be bound, closes the others and rejects. */
   static async start(opts: GatewayOptions): Promise<Gateway> {
     for (const conn of opts.connections) {
-      if (!opts.modules.has(conn.settings.protocol)) {
+      const module = opts.modules.get(conn.settings.protocol);
+      if (module === undefined) {
         throw new GatewayError(
           ErrorCode.Config,
           `connection "${conn.settings.name}": no protocol module for "${conn.settings.protocol}"`,
         );
+      }
+      try {
+        module.checkConnection?.(conn.settings);
+      } catch (err) {
+        const error = toGatewayError(err, ErrorCode.Config);
+        const at = error instanceof ConfigError && error.path ? `${error.path}: ` : '';
+        throw new ConfigError(`connection "${conn.settings.name}": ${at}${error.message}`, { cause: err });
       }
     }
     const gateway = new Gateway(opts);

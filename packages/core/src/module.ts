@@ -111,6 +111,11 @@ export interface ConnectionContext {
 export interface ProtocolModule {
   readonly name: ProtocolName;
   handleConnection(socket: Socket, ctx: ConnectionContext, signal: AbortSignal): Promise<void>;
+  /**
+   * Checks a connection's protocol-specific settings (options, upstream) when the gateway starts,
+   * so a mistake fails the start with a ConfigError instead of the first client. Optional.
+   */
+  checkConnection?(settings: ConnectionSettings): void;
   /** Refuses a connection before it is handed over (draining, limits), in the protocol's own form. */
   rejectConnection(socket: Socket, error: GatewayError): Promise<void>;
 }

@@ -11,7 +11,7 @@ import type { KeyAuthSession } from './client-auth.js';
 import { modernAlgorithms } from './keys/algorithms.js';
 import { loadOrCreateHostKey } from './keys/host-key-store.js';
 import { Server } from './keys/ssh2.js';
-import { parseSshOptions, parseSshUpstream, type SshOptions } from './options.js';
+import { checkSshConnection, parseSshOptions, parseSshUpstream, type SshOptions } from './options.js';
 import { SshConnection } from './ssh-connection.js';
 
 const IDENT = 'Gatehouse';
@@ -150,6 +150,10 @@ export function createSshModule(): ProtocolModule {
 
     async rejectConnection(socket: Socket, error: GatewayError): Promise<void> {
       await rejectWithBanner(socket, error, lastHostKey);
+    },
+
+    checkConnection(settings: ConnectionSettings): void {
+      checkSshConnection(settings);
     },
   };
   return module;
