@@ -111,6 +111,36 @@ describe('gatehouse export', () => {
     expect(pg.out.join('').trimEnd().split('\n')).toHaveLength(2);
   });
 
+  it('--format text writes the output streams as plain text, for grep', async () => {
+    const log = openSessionLog({ path: db });
+    const E = '\u001b';
+    const out = (t: number, stream: string, data: string) =>
+      log.append({ sessionId: 'ssh-2', type: EventType.Output, data: { stream, t, data } });
+    await log.append({
+      sessionId: 'ssh-2',
+      type: EventType.SessionStart,
+      data: { connection: 'web-ssh', protocol: 'ssh', clientAddress: 'x' },
+    });
+    await out(0, 'stdout', `${E}]0;user@host${E}\\$ `);
+    await out(5, 'stdin', 'ls --color\r');
+    await out(10, 'stdout', `ls --color\r\n${E}[1;34mdir${E}[0m  file\r`);
+    await out(20, 'stderr', `\n${E}[31mwarn\u0007${E}[`);
+    await out(30, 'resize', '90x20');
+    await out(40, 'stdout', `0m\r\n$ ${E}[K`);
+    await log.close();
+
+    const io = capture();
+    await exportSession(args('ssh-2', { format: 'text' }), io);
+    expect(io.out.join('')).toBe('$ ls --color\ndir  file\nwarn\n$ ');
+
+    const file = join(dir, 'ssh-1.txt');
+    await exportSession(args('ssh-1', { format: 'text', output: file }), io);
+    expect(readFileSync(file, 'utf8')).toBe('$ uptime\n up 3 days\n');
+    expect(io.notes).toEqual([`wrote 2 recording events as text to ${file}`]);
+    const pg = await exportSession(args('pg-1', { format: 'text' }), capture()).catch((e: unknown) => e);
+    expect(pg).toMatchObject({ exitCode: ExitCode.Failure });
+  });
+
   it('--output writes a file readable by its owner only', async () => {
     const file = join(dir, 'ssh-1.cast');
     const io = capture();

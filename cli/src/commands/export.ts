@@ -1,11 +1,14 @@
 import { writeFileSync } from 'node:fs';
-import { formatAsciicast, openSessionLogReader } from '@gatehouse/session-log';
+import { type Asciicast, formatAsciicast, openSessionLogReader } from '@gatehouse/session-log';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { configOption, dbOption, sessionLogPath } from '../config-source.js';
 import { CliError, ExitCode } from '../exit-codes.js';
+import { TerminalSanitizer } from '../terminal-sanitize.js';
 import { readRecording, readSession } from './replay.js';
 
-export type ExportFormat = 'asciicast' | 'json';
+export type ExportFormat = 'asciicast' | 'json' | 'text';
+
+const FORMATS: readonly string[] = ['asciicast', 'json', 'text'] satisfies ExportFormat[];
 
 export interface ExportArgs {
   id: string;
@@ -24,7 +27,8 @@ export interface ExportIo {
 
 /**
  * The text of an export: an asciicast v2 recording of the terminal, or every event of the session
- * (commands, decisions, results, output…) as JSON lines, exactly as stored, hashes included.
+ * (commands, decisions, results, output…) as JSON lines, exactly as stored, hashes included, or a
+ * plain-text transcript of the output streams for grep.
  */
 export function exportText(args: ExportArgs, path: string): { text: string; count: number } {
   const reader = openSessionLogReader(path);
@@ -33,6 +37,10 @@ export function exportText(args: ExportArgs, path: string): { text: string; coun
       const { events } = readSession(reader, args.id);
       return { text: events.map((e) => `${JSON.stringify(e)}\n`).join(''), count: events.length };
     }
+    if (args.format === 'text') {
+      const { cast } = readRecording(reader, args.id, false);
+      return { text: transcript(cast.events), count: cast.events.length };
+    }
     const { cast } = readRecording(reader, args.id, args.input);
     return { text: formatAsciicast(cast), count: cast.events.length };
   } finally {
@@ -40,9 +48,20 @@ export function exportText(args: ExportArgs, path: string): { text: string; coun
   }
 }
 
+/**
+ * The output streams (stdout and stderr, as the terminal showed them) as plain text: escape
+ * sequences and control characters removed, only newlines kept, so `\r\n` becomes `\n`.
+ */
+export function transcript(events: Asciicast['events']): string {
+  const sanitizer = new TerminalSanitizer('text');
+  let text = '';
+  for (const [, code, data] of events) if (code === 'o') text += sanitizer.write(data);
+  return text + sanitizer.end();
+}
+
 export async function exportSession(args: ExportArgs, io: ExportIo): Promise<void> {
-  if (args.format !== 'asciicast' && args.format !== 'json') {
-    throw new CliError(`bad --format "${String(args.format)}" (asciicast or json)`, ExitCode.Usage);
+  if (!FORMATS.includes(args.format)) {
+    throw new CliError(`bad --format "${String(args.format)}" (asciicast, json or text)`, ExitCode.Usage);
   }
   const { text, count } = exportText(args, await sessionLogPath(args));
   if (args.output === undefined || args.output === '-') return io.write(text);
@@ -53,21 +72,24 @@ export async function exportSession(args: ExportArgs, io: ExportIo): Promise<voi
     const why = err instanceof Error ? err.message : String(err);
     throw new CliError(`cannot write ${args.output}: ${why}`, ExitCode.Failure);
   }
-  io.note(`wrote ${count} ${args.format === 'json' ? 'events' : 'recording events'} to ${args.output}`);
+  const what = args.format === 'json' ? 'events' : 'recording events';
+  io.note(`wrote ${count} ${what}${args.format === 'text' ? ' as text' : ''} to ${args.output}`);
 }
 
 export const exportCommand: CommandModule<object, ExportArgs> = {
   command: 'export <id>',
-  describe: 'Export a session: its terminal recording (asciicast v2) or all its events (JSON lines)',
+  describe:
+    'Export a session: its terminal recording (asciicast v2), all its events (JSON lines) or its output as plain text',
   builder: (y: Argv) =>
     y
       .positional('id', { type: 'string', demandOption: true, describe: 'Session id' })
       .option('db', dbOption)
       .option('config', configOption)
       .option('format', {
-        choices: ['asciicast', 'json'] as const,
+        choices: ['asciicast', 'json', 'text'] as const,
         default: 'asciicast' as const,
-        describe: 'asciicast: for asciinema players; json: every event, one per line',
+        describe:
+          'asciicast: for asciinema players; json: every event, one per line; text: the output without escape sequences, for grep',
       })
       .option('output', { alias: 'o', type: 'string', describe: 'Write to this file instead of stdout' })
       .option('input', {

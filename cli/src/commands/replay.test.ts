@@ -95,6 +95,30 @@ describe('gatehouse replay', () => {
     expect(written.join('')).toBe('$ echo 5€\r\n5€\r\n$ \u001b[31mwarn\u001b[0m\r\n');
   });
 
+  it("drops escape sequences that act on the viewer's terminal, even split across events; --raw keeps them", async () => {
+    const E = '\u001b';
+    await writeLog({
+      's-1': [
+        ['stdout', 0, `${E}]0;owned${E}`],
+        ['stdout', 10, `\\${E}[1mbold${E}[0m ${E}]52;c;cm0gLXJm`],
+        ['stdout', 20, `\u0007${E}[6`],
+        ['stdout', 30, `n${E}P$qm${E}\\${E}[2J${E}[Hok\u009b14t\r\n`],
+      ],
+    });
+    const io = capture();
+    await replay(args('s-1'), io);
+    expect(io.out.join('')).toBe(`${E}[1mbold${E}[0m ${E}[2J${E}[Hok\r\n`);
+
+    const raw = capture();
+    await yargs(['replay', 's-1', '--db', db, '--no-timing', '--raw'])
+      .command({ ...replayCommand, handler: (a) => replay(a, raw) })
+      .strict()
+      .parseAsync();
+    expect(raw.out.join('')).toBe(
+      `${E}]0;owned${E}\\${E}[1mbold${E}[0m ${E}]52;c;cm0gLXJm\u0007${E}[6n${E}P$qm${E}\\${E}[2J${E}[Hok\u009b14t\r\n`,
+    );
+  });
+
   it('--input adds what the client typed; resizes are noted apart from the output', async () => {
     await writeLog({
       's-1': [

@@ -11,6 +11,7 @@ import {
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { configOption, dbOption, sessionLogPath } from '../config-source.js';
 import { CliError, ExitCode } from '../exit-codes.js';
+import { TerminalSanitizer } from '../terminal-sanitize.js';
 
 export interface ReplayArgs {
   id: string;
@@ -20,6 +21,7 @@ export interface ReplayArgs {
   maxIdle: string;
   input: boolean;
   timing: boolean;
+  raw?: boolean;
 }
 
 /** Where playback goes; the command uses the process's streams, tests a capture. */
@@ -39,6 +41,11 @@ export interface PlaybackOptions {
   readonly maxIdleMs: number | undefined;
   /** False: write everything at once. */
   readonly timing: boolean;
+  /**
+   * True: write the recording exactly as stored. Otherwise escape sequences that act on the viewer's
+   * terminal (titles, clipboard, queries and reports…) are dropped; see terminal-sanitize.ts.
+   */
+  readonly raw?: boolean;
 }
 
 const PAGE = 1000;
@@ -87,9 +94,11 @@ export function readRecording(
 /**
  * Plays a recording. Pauses follow the recorded times, each capped at `maxIdleMs` and divided by
  * `speed`; they are measured against a running schedule, so time spent writing does not add up
- * into drift over a long session.
+ * into drift over a long session. Output and input each have their own sanitizer, so a sequence split
+ * across two events of one is carried over the other's events in between.
  */
 export async function playAsciicast(cast: Asciicast, opts: PlaybackOptions, io: PlaybackIo): Promise<void> {
+  const sanitizers = { o: new TerminalSanitizer(), i: new TerminalSanitizer() };
   const started = io.now();
   let schedule = 0;
   let previous = 0;
@@ -102,7 +111,10 @@ export async function playAsciicast(cast: Asciicast, opts: PlaybackOptions, io: 
       if (wait > 0) await io.sleep(wait);
     }
     if (code === 'r') io.note(`[terminal resized to ${data}]`);
-    else if (code === 'o' || code === 'i') await io.write(data);
+    else if (code === 'o' || code === 'i') {
+      const text = opts.raw === true ? data : sanitizers[code].write(data);
+      if (text !== '') await io.write(text);
+    }
   }
 }
 
@@ -133,7 +145,11 @@ export async function replay(args: ReplayArgs, io: PlaybackIo): Promise<void> {
   }
   if (args.timing)
     io.note(`[replaying session ${args.id}, recorded at ${cast.header.width}x${cast.header.height}]`);
-  await playAsciicast(cast, { speed: args.speed, maxIdleMs, timing: args.timing }, io);
+  await playAsciicast(
+    cast,
+    { speed: args.speed, maxIdleMs, timing: args.timing, raw: args.raw === true },
+    io,
+  );
 }
 
 export function processPlayback(): PlaybackIo {
@@ -173,6 +189,11 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
         type: 'boolean',
         default: true,
         describe: 'Keep the recorded timing; --no-timing writes the output at once',
+      })
+      .option('raw', {
+        type: 'boolean',
+        default: false,
+        describe: 'Write the output exactly as recorded, escape sequences that act on your terminal included',
       }) as unknown as Argv<ReplayArgs>,
   handler: async (args: ArgumentsCamelCase<ReplayArgs>) => {
     await replay(args, processPlayback());
