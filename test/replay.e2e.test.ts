@@ -129,11 +129,9 @@ describe('gatehouse replay / export', () => {
     expect(types.filter((t) => t === 'output').length).toBeGreaterThanOrEqual(4);
   });
 
-  // Optional: asciinema (apt install asciinema) is not part of CI. `asciinema cat` insists on a
-  // terminal, which script(1) provides; it puts that terminal in raw mode, so bytes pass unchanged.
-  const asciinema =
-    spawnSync('asciinema', ['--version']).status === 0 && spawnSync('script', ['--version']).status === 0;
-  it.skipIf(!asciinema)('is read by asciinema itself', async () => {
+  // asciinema (installed by .ci/run) reads the export. `asciinema cat` insists on a terminal,
+  // which script(1) provides; it puts that terminal in raw mode, so bytes pass unchanged.
+  it('is read by asciinema itself', async () => {
     const file = join(dir, 'term-1.cast');
     expect((await runCli(['export', 'term-1', '--db', db, '--output', file])).code).toBe(0);
     const cat = spawnSync('script', ['-qec', `asciinema cat '${file}'`, '/dev/null'], {

@@ -346,7 +346,7 @@ describe('ssh exec', () => {
 });
 
 describe('ssh authentication', () => {
-  it.skipIf(!existsSync('/usr/bin/sshpass'))('works with sshpass and the password method', async () => {
+  it('works with sshpass and the password method', async () => {
     const child = spawn(
       'sshpass',
       [

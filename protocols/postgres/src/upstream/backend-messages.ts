@@ -1,4 +1,5 @@
 import { ProtocolError } from '@gatehouse/core';
+import { BackendCode } from '../wire/codes.js';
 
 /**
  * Readers for the few upstream messages the gateway must look into; everything else is relayed as
@@ -6,32 +7,8 @@ import { ProtocolError } from '@gatehouse/core';
  * on bytes that do not fit.
  */
 
-export const Backend = {
-  Authentication: 0x52, // R
-  BackendKeyData: 0x4b, // K
-  BindComplete: 0x32, // 2
-  CloseComplete: 0x33, // 3
-  CommandComplete: 0x43, // C
-  CopyBothResponse: 0x57, // W
-  CopyData: 0x64, // d
-  CopyDone: 0x63, // c
-  CopyInResponse: 0x47, // G
-  CopyOutResponse: 0x48, // H
-  DataRow: 0x44, // D
-  EmptyQueryResponse: 0x49, // I
-  ErrorResponse: 0x45, // E
-  FunctionCallResponse: 0x56, // V
-  NegotiateProtocolVersion: 0x76, // v
-  NoData: 0x6e, // n
-  NoticeResponse: 0x4e, // N
-  NotificationResponse: 0x41, // A
-  ParameterDescription: 0x74, // t
-  ParameterStatus: 0x53, // S
-  ParseComplete: 0x31, // 1
-  PortalSuspended: 0x73, // s
-  ReadyForQuery: 0x5a, // Z
-  RowDescription: 0x54, // T
-} as const;
+/** Type bytes of backend messages: the wire codec's table, under the name the relay uses. */
+export const Backend = BackendCode;
 
 function fail(what: string): never {
   throw new ProtocolError(`upstream sent a malformed ${what}`);
