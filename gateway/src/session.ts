@@ -239,7 +239,7 @@ export class Session implements GatewaySession {
 
   result(ticket: CommandTicket, result: CommandResult): void {
     const durationMs = this.#deps.clock.now().getTime() - ticket.startedAt;
-    this.#append(EventType.Result, { command: ticket.seq, durationMs, ...result }).catch(() => {
+    this.#append(EventType.Result, { command: ticket.seq, durationMs, ...result }, [], true).catch(() => {
       // Already counted and reported by #append; the command has run, so there is nothing to refuse.
     });
   }
@@ -269,11 +269,16 @@ export class Session implements GatewaySession {
     const text = bytes.toString('utf8');
     // Text when the bytes are valid UTF-8 (replay and search read it as is), base64 otherwise.
     const exact = Buffer.from(text, 'utf8').equals(bytes);
-    this.#append(EventType.Output, {
-      stream: pending.stream,
-      t: pending.t,
-      ...(exact ? { data: text } : { data: bytes.toString('base64'), encoding: 'base64' }),
-    }).catch(() => {
+    this.#append(
+      EventType.Output,
+      {
+        stream: pending.stream,
+        t: pending.t,
+        ...(exact ? { data: text } : { data: bytes.toString('base64'), encoding: 'base64' }),
+      },
+      [],
+      true,
+    ).catch(() => {
       // Reported by #append; the bytes have already been shown, there is nothing left to refuse.
     });
   }
@@ -303,12 +308,20 @@ export class Session implements GatewaySession {
     type: EventInput['type'],
     data: Readonly<Record<string, unknown>>,
     secrets: readonly string[] = [],
+    /** Nothing waits for the event (see EventInput.defer). */
+    defer = false,
   ): Promise<StoredEvent | undefined> {
     const { log, metrics, clock } = this.#deps;
     const allSecrets = secrets.length === 0 ? this.#deps.secrets : [...this.#deps.secrets, ...secrets];
     const started = clock.now().getTime();
     try {
-      const stored = await log.append({ sessionId: this.info.id, type, data, secrets: allSecrets });
+      const stored = await log.append({
+        sessionId: this.info.id,
+        type,
+        data,
+        secrets: allSecrets,
+        ...(defer ? { defer } : {}),
+      });
       metrics.logCommitSeconds.observe((clock.now().getTime() - started) / 1000);
       return stored;
     } catch (err) {

@@ -22,6 +22,13 @@ export interface EventInput {
    * string of `data` is replaced with `[REDACTED]` before the event is hashed or stored.
    */
   readonly secrets?: readonly string[];
+  /**
+   * Nothing waits for this event before acting (a result, an output chunk, a note): the log may
+   * hold it for a few milliseconds so that it is committed with the next event something does wait
+   * for, instead of costing a commit of its own. Its promise still resolves only once it is
+   * committed, and the order of events is unchanged.
+   */
+  readonly defer?: boolean;
 }
 
 export interface StoredEvent {

@@ -129,6 +129,32 @@ describe('append', () => {
     for (let i = 1; i < stored.length; i++) expect(stored[i]?.prevHash).toBe(stored[i - 1]?.hash);
   });
 
+  it('commits a deferred event with the next event that is waited for, in order', async () => {
+    const batches: number[] = [];
+    const log = openSessionLogWithFaults({ path: tempPath() }, { onBatch: (size) => batches.push(size) });
+    logs.push(log);
+    await log.append(command('s', 'warm up'));
+    const result = log.append({ sessionId: 's', type: EventType.Result, data: { rows: 1 }, defer: true });
+    // The deferred result waits; the next command (a later loop turn) takes it along.
+    await new Promise((resolve) => setImmediate(resolve));
+    const next = await log.append(command('s', 'next'));
+    const deferred = await result;
+    expect([deferred.seq, next.seq]).toEqual([2, 3]);
+    expect(next.prevHash).toBe(deferred.hash);
+    expect(batches).toEqual([1, 2]);
+  });
+
+  it('commits a deferred event on its own when nothing else comes', async () => {
+    const batches: number[] = [];
+    const log = openSessionLogWithFaults({ path: tempPath() }, { onBatch: (size) => batches.push(size) });
+    logs.push(log);
+    await log.append(command('s', 'warm up'));
+    const stored = await log.append({ sessionId: 's', type: EventType.Output, data: { t: 1 }, defer: true });
+    expect(stored.seq).toBe(2);
+    expect(batches).toEqual([1, 1]);
+    expect(rows(log.path)).toHaveLength(2);
+  });
+
   it('never writes more than maxBatch events in one transaction', async () => {
     const batches: number[] = [];
     const log = openSessionLogWithFaults(

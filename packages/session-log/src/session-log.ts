@@ -31,6 +31,11 @@ export interface SessionLogOptions {
   readonly synchronous?: 'full' | 'normal';
   /** Most events written in one transaction. */
   readonly maxBatch?: number;
+  /**
+   * Least time between two anchor writes, in milliseconds (default 20): the anchor trails the head
+   * by at most about this much, and costs at most 1000 / this many file replacements a second.
+   */
+  readonly anchorIntervalMs?: number;
   /** File holding the key that signs the anchor; `<path>.key` by default. Keep it out of reach of whoever can write the log. */
   readonly anchorKeyFile?: string;
   readonly clock?: Clock;
@@ -68,6 +73,8 @@ export interface FaultySessionLog extends SessionLog {
 
 export type { WriterFault } from './writer-protocol.js';
 
+const DEFAULT_ANCHOR_INTERVAL_MS = 20;
+
 /**
  * Opens (creating when missing) the log and checks it against its anchor, synchronously, so a
  * damaged log stops the gateway before it starts. The writer thread then starts in the background;
@@ -85,6 +92,12 @@ export function openSessionLogWithFaults(
   if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) {
     throw new LogWriteError(
       `session log maxBatch must be a positive integer, got ${String(options.maxBatch)}`,
+    );
+  }
+  const anchorIntervalMs = options.anchorIntervalMs ?? DEFAULT_ANCHOR_INTERVAL_MS;
+  if (!Number.isFinite(anchorIntervalMs) || anchorIntervalMs < 0) {
+    throw new LogWriteError(
+      `session log anchorIntervalMs must be a non-negative number, got ${String(options.anchorIntervalMs)}`,
     );
   }
   const synchronous = options.synchronous ?? 'full';
@@ -123,6 +136,7 @@ export function openSessionLogWithFaults(
         keyHex: key.toString('hex'),
         synchronous,
         maxBatch,
+        anchorIntervalMs,
         expected: { seq: head.seq, hash: head.hash },
         unconfirmed: { ts: [], sessionIds: [], types: [], data: [] },
         fault: faults.fault ?? NO_FAULT,

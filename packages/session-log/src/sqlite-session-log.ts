@@ -54,6 +54,12 @@ const MAX_RESTART_DELAY_MS = 5000;
 const HASH_HEX = 64;
 /** Events queued in one turn that are handed over without waiting for the end of the turn. */
 const HANDOVER_CHUNK = 16;
+/**
+ * Longest a deferred event waits for an event that must be committed before something proceeds.
+ * Short enough that a crash loses only results of the last moments (never a command), long enough
+ * that a client's next statement after a result usually arrives first.
+ */
+const DEFER_MS = 5;
 
 /**
  * The session log's main-thread half. `append` validates, redacts and canonicalises the event right
@@ -75,6 +81,8 @@ export class SqliteSessionLog implements FaultySessionLog {
   /** Not yet handed to the writer. */
   #queue: Pending[] = [];
   #scheduled: NodeJS.Immediate | undefined;
+  /** Set while only deferred events are queued: hands them over if nothing else comes first. */
+  #deferTimer: NodeJS.Timeout | undefined;
   /** Handed to the writer, in order, not yet answered; answered ones before #inflightStart. */
   #inflight: Pending[] = [];
   #inflightStart = 0;
@@ -116,7 +124,12 @@ export class SqliteSessionLog implements FaultySessionLog {
     if (!this.#accepting) return Promise.reject(this.#downError);
     return new Promise<StoredEvent>((resolve, reject) => {
       this.#queue.push({ event: prepared, resolve, reject });
-      if (this.#queue.length >= HANDOVER_CHUNK) {
+      if (event.defer === true && this.#queue.length < HANDOVER_CHUNK) {
+        // Rides along with the next event that is waited for, or goes alone after DEFER_MS.
+        if (this.#scheduled === undefined && this.#deferTimer === undefined) {
+          this.#deferTimer = setTimeout(() => this.#handOver(), DEFER_MS);
+        }
+      } else if (this.#queue.length >= HANDOVER_CHUNK) {
         // The writer starts inserting while the rest of this turn's events are prepared; they join
         // its open transaction.
         this.#handOver();
@@ -199,6 +212,8 @@ export class SqliteSessionLog implements FaultySessionLog {
   #handOver(): void {
     if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
     this.#scheduled = undefined;
+    if (this.#deferTimer !== undefined) clearTimeout(this.#deferTimer);
+    this.#deferTimer = undefined;
     const queue = this.#queue;
     const thread = this.#thread;
     if (queue.length === 0 || thread === undefined) return;
@@ -393,6 +408,8 @@ export class SqliteSessionLog implements FaultySessionLog {
     this.#queue = [];
     if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
     this.#scheduled = undefined;
+    if (this.#deferTimer !== undefined) clearTimeout(this.#deferTimer);
+    this.#deferTimer = undefined;
     for (const p of pending) p.reject(error);
   }
 

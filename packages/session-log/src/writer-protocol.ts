@@ -13,6 +13,8 @@ export interface WriterConfig {
   readonly keyHex: string;
   readonly synchronous: 'full' | 'normal';
   readonly maxBatch: number;
+  /** Least time between the starts of two anchor writes (see AnchorWriter). */
+  readonly anchorIntervalMs: number;
   /** The newest event the main thread knows to be committed. */
   readonly expected: { readonly seq: number; readonly hash: string };
   /**

@@ -110,8 +110,12 @@ export class BatchWriter {
     }
     this.#db = db;
     const key = Buffer.from(this.#config.keyHex, 'hex');
-    this.#anchor = new AnchorWriter(this.#config.anchorPath, key, synchronous === 'full', (err, idle) =>
-      this.#anchorFinished(err, idle),
+    this.#anchor = new AnchorWriter(
+      this.#config.anchorPath,
+      key,
+      synchronous === 'full',
+      (err, idle) => this.#anchorFinished(err, idle),
+      this.#config.anchorIntervalMs,
     );
     this.#post({ kind: 'ready', head: { seq: this.#headSeq, hash: this.#headHash } });
     return true;
