@@ -10,13 +10,13 @@ import {
 import type Database from 'better-sqlite3';
 import { anchorPathFor, defaultKeyPathFor, loadOrCreateKey, writeAnchor } from './anchor.js';
 import type { RedactHook } from './chain.js';
-import { openWriteConnection } from './connection.js';
+import { NO_FAULT, type WriterFault } from './chain-writer.js';
+import { openWalConnection } from './connection.js';
 import { checkAgainstAnchor } from './head.js';
 import { unavailable } from './log-errors.js';
 import type { SessionLogReader } from './reader.js';
 import { applySchema } from './schema.js';
 import { SqliteSessionLog } from './sqlite-session-log.js';
-import { NO_FAULT, type WriterFault } from './writer-protocol.js';
 
 export interface SessionLogOptions {
   /** SQLite database file; its directory is created when missing. */
@@ -42,8 +42,8 @@ export interface SessionLogOptions {
   /** Rewrites every event's data before secrets are removed and the event is hashed. */
   readonly redact?: RedactHook;
   /**
-   * Told about every failed batch, every anchor that could not be written and every stop of the
-   * writer thread.
+   * Told about every failed batch, every failed sync, every anchor that could not be written and
+   * every failed checkpoint.
    */
   readonly onError?: (err: LogWriteError) => void;
 }
@@ -59,26 +59,37 @@ export interface SessionLog extends SessionLogWriter {
 
 /** Hooks for tests to make batches fail the way a real disk does. Not part of the public API. */
 export interface SessionLogFaults {
-  /** The fault the writer thread starts with. */
+  /** The fault the log starts with. */
   readonly fault?: WriterFault;
-  /** Told the size of every batch the writer thread tried, committed or not. */
+  /** Told the size of every transaction tried, committed or not. */
   readonly onBatch?: (size: number) => void;
+  /** Told how many events each flush (the sync that makes commits durable) covered. */
+  readonly onFlush?: (size: number) => void;
+  /** Told of every checkpoint: frames in the WAL, frames copied into the database file. */
+  readonly onCheckpoint?: (frames: number, copied: number) => void;
+  /** When a checkpoint is asked for: WAL size in bytes, looked at every `everyCommits` commits. */
+  readonly checkpoint?: { readonly walBytes: number; readonly everyCommits: number };
 }
 
-/** A session log whose writer thread can be made to fail on purpose. */
+/** A session log that can be made to fail on purpose. */
 export interface FaultySessionLog extends SessionLog {
-  /** The writer thread suffers `fault` from the batch holding the next append on. */
+  /** The log suffers `fault` from the batch holding the next append on. */
   injectFault(fault: WriterFault): void;
+  /** Checkpoints now, whatever the WAL's size. */
+  checkpointNow(): void;
 }
 
-export type { WriterFault } from './writer-protocol.js';
+export type { WriterFault } from './chain-writer.js';
 
 const DEFAULT_ANCHOR_INTERVAL_MS = 20;
+/** A WAL larger than this is checkpointed; readers pay for every frame they must look through. */
+const CHECKPOINT_WAL_BYTES = 4 * 1024 * 1024;
+const CHECKPOINT_CHECK_COMMITS = 64;
 
 /**
  * Opens (creating when missing) the log and checks it against its anchor, synchronously, so a
- * damaged log stops the gateway before it starts. The writer thread then starts in the background;
- * appends made before it is ready wait for it.
+ * damaged log stops the gateway before it starts; then opens the write connection and starts the
+ * checkpointer thread.
  */
 export function openSessionLog(options: SessionLogOptions): SessionLog {
   return openSessionLogWithFaults(options, {});
@@ -109,7 +120,7 @@ export function openSessionLogWithFaults(
   let db: Database.Database | undefined;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    db = openWriteConnection(path, synchronous);
+    db = openWalConnection(path);
     applySchema(db);
     let key: Buffer;
     try {
@@ -125,27 +136,29 @@ export function openSessionLogWithFaults(
       // can only mean the anchor was removed.
       writeAnchor(anchorPath, key, 0, head.hash, synchronous === 'full');
     }
-    // From here on this connection only reads; the writer thread opens its own.
+    // From here on this connection only reads; the log writes through a connection of its own.
     db.pragma('query_only = 1');
     return new SqliteSessionLog({
       db,
       path,
-      writer: {
-        path,
-        anchorPath,
-        keyHex: key.toString('hex'),
-        synchronous,
-        maxBatch,
-        anchorIntervalMs,
-        expected: { seq: head.seq, hash: head.hash },
-        unconfirmed: { ts: [], sessionIds: [], types: [], data: [] },
-        fault: faults.fault ?? NO_FAULT,
+      anchorPath,
+      key,
+      synchronous,
+      maxBatch,
+      anchorIntervalMs,
+      head: { seq: head.seq, hash: head.hash },
+      checkpoint: faults.checkpoint ?? {
+        walBytes: CHECKPOINT_WAL_BYTES,
+        everyCommits: CHECKPOINT_CHECK_COMMITS,
       },
+      fault: faults.fault ?? NO_FAULT,
       strict: options.strict ?? true,
       clock: options.clock ?? systemClock,
       redact: options.redact,
       onError: options.onError,
       onBatch: faults.onBatch,
+      onFlush: faults.onFlush,
+      onCheckpoint: faults.onCheckpoint,
     });
   } catch (err) {
     db?.close();

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import { closeSync, fdatasync, fsync, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   type Clock,
   type EndReason,
@@ -9,29 +10,35 @@ import {
   type StoredEvent,
 } from '@gatehouse/core';
 import type Database from 'better-sqlite3';
+import { AnchorWriter } from './anchor-writer.js';
 import { type PreparedEvent, prepareEvent, type RedactHook } from './chain.js';
-import { describeCause } from './log-errors.js';
+import { ChainWriter, type WriterFault } from './chain-writer.js';
+import { Checkpointer } from './checkpointer.js';
+import { describeCause, unavailable } from './log-errors.js';
 import { type SessionLogReader, SqliteSessionLogReader } from './reader.js';
 import type { FaultySessionLog } from './session-log.js';
-import {
-  type EventColumns,
-  type FromWriter,
-  fromWire,
-  type WriterConfig,
-  type WriterFault,
-} from './writer-protocol.js';
-import { writerScript } from './writer-script.js';
 
 export interface LogParts {
   /** The connection the log was opened and checked with; it only reads from now on. */
   readonly db: Database.Database;
   readonly path: string;
-  readonly writer: WriterConfig;
+  readonly anchorPath: string;
+  readonly key: Buffer;
+  readonly synchronous: 'full' | 'normal';
+  readonly maxBatch: number;
+  readonly anchorIntervalMs: number;
+  /** The head the log was checked against when it was opened. */
+  readonly head: { readonly seq: number; readonly hash: string };
+  /** A checkpoint is asked for when the WAL, looked at every `everyCommits` commits, has `walBytes`. */
+  readonly checkpoint: { readonly walBytes: number; readonly everyCommits: number };
+  readonly fault: WriterFault;
   readonly strict: boolean;
   readonly clock: Clock;
   readonly redact: RedactHook | undefined;
   readonly onError: ((err: LogWriteError) => void) | undefined;
   readonly onBatch: ((size: number) => void) | undefined;
+  readonly onFlush: ((size: number) => void) | undefined;
+  readonly onCheckpoint: ((frames: number, copied: number) => void) | undefined;
 }
 
 interface Pending {
@@ -40,63 +47,57 @@ interface Pending {
   readonly reject: (err: LogWriteError) => void;
 }
 
-/** One writer thread and what it told about itself. */
-interface WriterThread {
-  readonly worker: Worker;
-  readonly exited: Promise<void>;
-  closed: boolean;
-  fatal: LogWriteError | undefined;
-  error: unknown;
+interface Committed {
+  readonly pending: Pending;
+  readonly stored: StoredEvent;
 }
 
-const RESTART_DELAY_MS = 100;
-const MAX_RESTART_DELAY_MS = 5000;
-const HASH_HEX = 64;
-/** Events queued in one turn that are handed over without waiting for the end of the turn. */
-const HANDOVER_CHUNK = 16;
 /**
  * Longest a deferred event waits for an event that must be committed before something proceeds.
  * Short enough that a crash loses only results of the last moments (never a command), long enough
  * that a client's next statement after a result usually arrives first.
  */
 const DEFER_MS = 5;
+/** A WAL this many times the checkpoint size is checkpointed on the event loop (see #checkWal). */
+const WAL_CAP_FACTOR = 16;
 
 /**
- * The session log's main-thread half. `append` validates, redacts and canonicalises the event right
- * away (so a bad event is refused at once and the caller gets the stored data back), queues it, and
- * hands everything queued in one event-loop turn to the writer thread in one message. The writer
- * chains, inserts and commits (see writer.ts); its answer resolves or rejects the appends in order.
- * Nothing here blocks on the disk.
+ * The session log as the gateway writes it. `append` validates, redacts and canonicalises the event
+ * right away (so a bad event is refused at once), and queues it; at the end of the event-loop turn
+ * everything queued is chained and committed in one transaction on this thread (ChainWriter: a
+ * WAL append with no fsync, tens of microseconds). With `synchronous: 'normal'` the appends resolve
+ * then. With `'full'` the commit must also survive power loss: the WAL file is synced with
+ * `fdatasync` on libuv's thread pool, one sync at a time, and every commit made while one runs is
+ * made durable by the next — group commit, with the event loop free while the disk works. The
+ * anchor follows the durable head; checkpoints run in a thread of their own.
  */
 export class SqliteSessionLog implements FaultySessionLog {
   readonly strict: boolean;
   readonly path: string;
   readonly #p: LogParts;
-  #thread: WriterThread | undefined;
-  /** False while the writer thread is down: appends are refused instead of waiting for it. */
-  #accepting = true;
-  #downError: LogWriteError | undefined;
-  #restarts = 0;
-  #restartTimer: NodeJS.Timeout | undefined;
-  /** Not yet handed to the writer. */
+  readonly #writer: ChainWriter;
+  readonly #anchor: AnchorWriter;
+  readonly #checkpointer: Checkpointer;
+  /** Not yet committed. */
   #queue: Pending[] = [];
   #scheduled: NodeJS.Immediate | undefined;
-  /** Set while only deferred events are queued: hands them over if nothing else comes first. */
+  /** Set while only deferred events are queued: commits them if nothing else comes first. */
   #deferTimer: NodeJS.Timeout | undefined;
-  /** Handed to the writer, in order, not yet answered; answered ones before #inflightStart. */
-  #inflight: Pending[] = [];
-  #inflightStart = 0;
-  /** The newest event known to be committed, and the events handed over since whose fate is unknown. */
-  #confirmed: { seq: number; hash: string };
-  #unconfirmed: PreparedEvent[] = [];
-  /** The fault a restarted writer starts with (tests). */
-  #fault: WriterFault;
-  #anchorBusy = false;
-  #referenced = true;
+  /** Committed, waiting for the flush that makes them durable. */
+  #unflushed: Committed[] = [];
+  #flushing = false;
+  #flushed: (() => void)[] = [];
+  #walFd: number | undefined;
+  /** A failed sync: the kernel may have dropped the data, so nothing committed since can be vouched for. */
+  #broken: LogWriteError | undefined;
+  #anchoredSeq: number;
+  #anchorFailed = false;
   #commitError: string | undefined;
   #anchorError: string | undefined;
+  #checkpointError: string | undefined;
   #lastCommitAt: number | undefined;
-  /** Set when close() is called, before anything it does (#closed is only set once #close() returns). */
+  #commitsSinceWalCheck = 0;
+  /** Set when close() is called, before anything it does. */
   #closing = false;
   #closed: Promise<void> | undefined;
   #reader: SqliteSessionLogReader | undefined;
@@ -105,10 +106,27 @@ export class SqliteSessionLog implements FaultySessionLog {
     this.#p = parts;
     this.strict = parts.strict;
     this.path = parts.path;
-    this.#confirmed = { ...parts.writer.expected };
-    this.#fault = parts.writer.fault;
-    // Throws (and so fails the open) when the thread cannot even be created.
-    this.#thread = this.#spawn();
+    this.#anchoredSeq = parts.head.seq;
+    this.#writer = new ChainWriter(parts.path, parts.head);
+    if (parts.fault.kind !== 'none') this.#writer.injectFault(parts.fault);
+    this.#anchor = new AnchorWriter(
+      parts.anchorPath,
+      parts.key,
+      parts.synchronous === 'full',
+      (err) => this.#anchorFinished(err),
+      parts.anchorIntervalMs,
+    );
+    this.#checkpointer = new Checkpointer(
+      parts.path,
+      (err) => {
+        this.#checkpointError = err.message;
+        this.#report(err);
+      },
+      (frames, copied) => {
+        this.#checkpointError = undefined;
+        parts.onCheckpoint?.(frames, copied);
+      },
+    );
   }
 
   append(event: EventInput): Promise<StoredEvent> {
@@ -121,28 +139,24 @@ export class SqliteSessionLog implements FaultySessionLog {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (!this.#accepting) return Promise.reject(this.#downError);
+    if (this.#broken !== undefined) return Promise.reject(this.#broken);
     return new Promise<StoredEvent>((resolve, reject) => {
       this.#queue.push({ event: prepared, resolve, reject });
-      if (event.defer === true && this.#queue.length < HANDOVER_CHUNK) {
+      if (event.defer === true) {
         // Rides along with the next event that is waited for, or goes alone after DEFER_MS.
         if (this.#scheduled === undefined && this.#deferTimer === undefined) {
-          this.#deferTimer = setTimeout(() => this.#handOver(), DEFER_MS);
+          this.#deferTimer = setTimeout(() => this.#commitQueued(), DEFER_MS);
         }
-      } else if (this.#queue.length >= HANDOVER_CHUNK) {
-        // The writer starts inserting while the rest of this turn's events are prepared; they join
-        // its open transaction.
-        this.#handOver();
       } else {
         // setImmediate rather than a microtask: appends triggered by I/O in the same loop turn (many
-        // sockets' data) join the message.
-        this.#scheduled ??= setImmediate(() => this.#handOver());
+        // sockets' data) join the transaction.
+        this.#scheduled ??= setImmediate(() => this.#commitQueued());
       }
     });
   }
 
   health(): LogHealth {
-    const error = this.#downError?.message ?? this.#commitError ?? this.#anchorError;
+    const error = this.#broken?.message ?? this.#commitError ?? this.#anchorError ?? this.#checkpointError;
     return error === undefined
       ? { ok: true, lastCommitAt: this.#lastCommitAt }
       : { ok: false, error, lastCommitAt: this.#lastCommitAt };
@@ -166,9 +180,13 @@ export class SqliteSessionLog implements FaultySessionLog {
 
   injectFault(fault: WriterFault): void {
     // Whatever is queued was appended before the fault: it goes first.
-    this.#handOver();
-    this.#thread?.worker.postMessage({ kind: 'fault', fault });
-    if (fault.kind !== 'crash-before-commit' && fault.kind !== 'crash-after-commit') this.#fault = fault;
+    this.#commitQueued();
+    this.#writer.injectFault(fault);
+  }
+
+  /** Checkpoints now, whatever the WAL's size (tests). */
+  checkpointNow(): void {
+    this.#checkpointer.request();
   }
 
   close(): Promise<void> {
@@ -178,11 +196,19 @@ export class SqliteSessionLog implements FaultySessionLog {
   }
 
   async #close(): Promise<void> {
-    this.#handOver();
-    if (this.#restartTimer !== undefined) clearTimeout(this.#restartTimer);
-    this.#restartTimer = undefined;
-    // This connection first: the writer's, closing last, then checkpoints the WAL into the database
-    // file and removes it.
+    this.#commitQueued();
+    while (this.#flushing || this.#unflushed.length > 0) {
+      await new Promise<void>((resolve) => this.#flushed.push(resolve));
+    }
+    const head = this.#writer.head;
+    // A failed anchor write is otherwise only retried by the next commit, which will not come.
+    if (this.#broken === undefined && (head.seq !== this.#anchoredSeq || this.#anchorFailed)) {
+      this.#anchor.update(head.seq, head.hash);
+    }
+    await this.#anchor.idle();
+    if (this.#walFd !== undefined) closeSync(this.#walFd);
+    this.#walFd = undefined;
+    await this.#checkpointer.close();
     try {
       this.#p.db.close();
     } catch (err) {
@@ -190,245 +216,190 @@ export class SqliteSessionLog implements FaultySessionLog {
         new LogWriteError(`session log: closing the read connection failed: ${describeCause(err)}`),
       );
     }
-    const thread = this.#thread;
-    if (thread !== undefined) {
-      thread.worker.postMessage({ kind: 'close' });
-      this.#updateRef();
-      // Once the writer closes its port, the Worker handle alone no longer keeps this thread's event
-      // loop alive, and the 'exit' event could be lost with the process: hold the loop open until it
-      // arrives.
-      const keepAlive = setInterval(() => {}, 60_000);
-      try {
-        await thread.exited;
-      } finally {
-        clearInterval(keepAlive);
-      }
-    }
-    // Only left when the writer stopped before answering.
-    this.#rejectAll(new LogWriteError(`session log is closed (${this.path})`));
+    // Last: closing the last connection checkpoints the WAL into the database file and removes it.
+    const problem = this.#writer.close();
+    if (problem !== undefined) this.#report(problem);
   }
 
-  /** Posts everything queued to the writer in one message, in columns. */
-  #handOver(): void {
+  /** Commits everything queued, in transactions of at most maxBatch events. */
+  #commitQueued(): void {
     if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
     this.#scheduled = undefined;
     if (this.#deferTimer !== undefined) clearTimeout(this.#deferTimer);
     this.#deferTimer = undefined;
     const queue = this.#queue;
-    const thread = this.#thread;
-    if (queue.length === 0 || thread === undefined) return;
+    if (queue.length === 0) return;
     this.#queue = [];
     const events: PreparedEvent[] = new Array(queue.length);
-    for (let i = 0; i < queue.length; i++) {
-      const pending = queue[i] as Pending;
-      events[i] = pending.event;
-      this.#inflight.push(pending);
+    for (let i = 0; i < queue.length; i++) events[i] = (queue[i] as Pending).event;
+    const { maxBatch } = this.#p;
+    for (let from = 0; from < events.length; from += maxBatch) {
+      const to = Math.min(events.length, from + maxBatch);
+      this.#commit(queue, events, from, to);
     }
-    thread.worker.postMessage({ kind: 'events', ...columns(events) });
-    this.#updateRef();
   }
 
-  #spawn(): WriterThread {
-    const config: WriterConfig = {
-      ...this.#p.writer,
-      expected: { ...this.#confirmed },
-      unconfirmed: columns(this.#unconfirmed),
-      fault: this.#fault,
-    };
-    const script = writerScript();
-    const worker = new Worker(script.url, {
-      workerData: config,
-      name: 'session-log-writer',
-      execArgv: script.execArgv,
-    });
-    let exited!: () => void;
-    const thread: WriterThread = {
-      worker,
-      exited: new Promise<void>((resolve) => {
-        exited = resolve;
-      }),
-      closed: false,
-      fatal: undefined,
-      error: undefined,
-    };
-    worker.on('message', (message: FromWriter) => this.#onMessage(thread, message));
-    worker.on('error', (err) => {
-      thread.error = err;
-    });
-    worker.on('exit', (code) => {
-      this.#onExit(thread, code);
-      exited();
-    });
-    this.#referenced = true;
-    this.#updateRef();
-    return thread;
-  }
-
-  #onMessage(thread: WriterThread, message: FromWriter): void {
-    switch (message.kind) {
-      case 'ready':
-        this.#confirmed = { ...message.head };
-        this.#unconfirmed = [];
-        this.#restarts = 0;
-        this.#accepting = true;
-        this.#downError = undefined;
-        break;
-      case 'committed':
-        this.#committed(message.count, message.firstSeq, message.prevHash, message.hashes);
-        break;
-      case 'failed': {
-        const error = fromWire(message.error);
-        const batch = this.#takeInflight(message.count);
-        for (const pending of batch) this.#unconfirmed.push(pending.event);
-        for (const pending of batch) pending.reject(error);
-        this.#commitError = error.message;
-        this.#p.onBatch?.(message.count);
-        this.#report(error);
-        break;
-      }
-      case 'anchor':
-        this.#anchorBusy = !message.idle;
-        if (message.error === undefined) {
-          this.#anchorError = undefined;
-        } else {
-          const error = fromWire(message.error);
-          this.#anchorError = error.message;
-          this.#report(error);
-        }
-        break;
-      case 'problem':
-        this.#report(fromWire(message.error));
-        break;
-      case 'fatal':
-        thread.fatal = fromWire(message.error);
-        break;
-      case 'closed':
-        thread.closed = true;
-        this.#anchorBusy = false;
-        break;
+  #commit(queue: readonly Pending[], events: readonly PreparedEvent[], from: number, to: number): void {
+    if (this.#broken !== undefined) {
+      for (let i = from; i < to; i++) (queue[i] as Pending).reject(this.#broken);
+      return;
     }
-    this.#updateRef();
-  }
-
-  #committed(count: number, firstSeq: number, prevHash: string, hashes: string): void {
-    const batch = this.#takeInflight(count);
-    const stored: StoredEvent[] = new Array(count);
-    let prev = prevHash;
-    for (let i = 0; i < count; i++) {
-      const e = (batch[i] as Pending).event;
-      const hash = hashes.slice(i * HASH_HEX, (i + 1) * HASH_HEX);
-      stored[i] = {
-        seq: firstSeq + i,
-        ts: e.ts,
-        sessionId: e.sessionId,
-        type: e.type,
-        data: e.data,
-        prevHash: prev,
-        hash,
+    let batch: ReturnType<ChainWriter['commit']>;
+    try {
+      batch = this.#writer.commit(events, from, to);
+    } catch (err) {
+      const error = err instanceof LogWriteError ? err : unavailable(this.path, err);
+      this.#commitError = error.message;
+      this.#p.onBatch?.(to - from);
+      this.#report(error);
+      for (let i = from; i < to; i++) (queue[i] as Pending).reject(error);
+      return;
+    }
+    this.#commitError = undefined;
+    this.#p.onBatch?.(to - from);
+    if (++this.#commitsSinceWalCheck >= this.#p.checkpoint.everyCommits) this.#checkWal();
+    const committed: Committed[] = new Array(to - from);
+    let prev = batch.prevHash;
+    for (let i = from; i < to; i++) {
+      const e = events[i] as PreparedEvent;
+      const hash = batch.hashes[i - from] as string;
+      committed[i - from] = {
+        pending: queue[i] as Pending,
+        stored: {
+          seq: batch.firstSeq + i - from,
+          ts: e.ts,
+          sessionId: e.sessionId,
+          type: e.type,
+          data: e.data,
+          prevHash: prev,
+          hash,
+        },
       };
       prev = hash;
     }
-    this.#confirmed = { seq: firstSeq + count - 1, hash: prev };
-    this.#unconfirmed = [];
-    this.#commitError = undefined;
-    this.#lastCommitAt = this.#p.clock.now().getTime();
-    this.#anchorBusy = true;
-    this.#p.onBatch?.(count);
-    for (let i = 0; i < count; i++) (batch[i] as Pending).resolve(stored[i] as StoredEvent);
-  }
-
-  #takeInflight(count: number): Pending[] {
-    const start = this.#inflightStart;
-    const taken = this.#inflight.slice(start, start + count);
-    this.#inflightStart = start + count;
-    if (this.#inflightStart === this.#inflight.length) {
-      this.#inflight = [];
-      this.#inflightStart = 0;
-    } else if (this.#inflightStart > 1024 && this.#inflightStart * 2 > this.#inflight.length) {
-      this.#inflight = this.#inflight.slice(this.#inflightStart);
-      this.#inflightStart = 0;
+    const fault = this.#writer.fault.kind;
+    const mustFlush =
+      this.#p.synchronous === 'full' ||
+      fault === 'slow' ||
+      fault === 'sync-error' ||
+      this.#flushing ||
+      this.#unflushed.length > 0;
+    if (!mustFlush) {
+      this.#durable(committed);
+      return;
     }
-    return taken;
+    for (const c of committed) this.#unflushed.push(c);
+    this.#flush();
   }
 
-  /**
-   * A writer that exits without having closed cleanly has stopped: what it was given fails, since
-   * it may or may not have been committed; appends are refused until a new writer, having checked
-   * the database against what this thread knows, reports ready.
-   */
-  #onExit(thread: WriterThread, code: number): void {
-    if (this.#thread === thread) this.#thread = undefined;
-    if (thread.closed) return;
-    const cause =
-      thread.error === undefined ? `exit code ${code}` : `${describeCause(thread.error)}, exit code ${code}`;
-    const error =
-      thread.fatal ??
-      new LogWriteError(`session log unavailable: the writer thread stopped (${cause}) (${this.path})`, {
-        ...(thread.error === undefined ? {} : { cause: thread.error }),
-        details: { path: this.path, exitCode: code },
-      });
-    for (let i = this.#inflightStart; i < this.#inflight.length; i++) {
-      this.#unconfirmed.push((this.#inflight[i] as Pending).event);
+  #checkWal(): void {
+    this.#commitsSinceWalCheck = 0;
+    let size: number;
+    try {
+      size = statSync(`${this.path}-wal`).size;
+    } catch {
+      return;
     }
-    this.#accepting = false;
-    const repeated = this.#downError?.message === error.message;
-    this.#downError = error;
-    this.#rejectAll(error);
-    this.#anchorBusy = false;
-    if (this.#closing) return;
-    if (!repeated) this.#report(error);
-    this.#scheduleRestart();
+    const { walBytes } = this.#p.checkpoint;
+    if (size < walBytes) return;
+    if (size < walBytes * WAL_CAP_FACTOR) {
+      this.#checkpointer.request();
+      return;
+    }
+    // A checkpoint in another connection copies what was committed when it began, but the WAL
+    // starts over only once every frame is copied, which commits that never pause prevent. This
+    // one holds the loop for a moment (it copies what the thread has not yet) and bounds the WAL.
+    try {
+      this.#writer.checkpoint();
+    } catch (err) {
+      this.#checkpointError = unavailable(this.path, err, 'checkpoint').message;
+    }
   }
 
-  #scheduleRestart(): void {
-    const delay =
-      this.#restarts === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, RESTART_DELAY_MS * 2 ** (this.#restarts - 1));
-    this.#restarts++;
-    this.#restartTimer = setTimeout(() => {
-      this.#restartTimer = undefined;
-      if (this.#closing) return;
+  /** Syncs the WAL for everything committed so far; one sync at a time, the next one takes the rest. */
+  #flush(): void {
+    if (this.#flushing || this.#unflushed.length === 0) return;
+    this.#flushing = true;
+    const batch = this.#unflushed;
+    this.#unflushed = [];
+    const fault = this.#writer.fault;
+    const delay = fault.kind === 'slow' ? fault.ms : 0;
+    const done = (err: NodeJS.ErrnoException | null) => {
+      const finish = () => {
+        this.#flushing = false;
+        if (err === null) {
+          this.#p.onFlush?.(batch.length);
+          this.#durable(batch);
+        } else {
+          this.#broken ??= new LogWriteError(
+            `session log unavailable: the disk failed to sync it (${describeCause(err)}); committed events may be lost, restart the gateway once the disk is checked (${this.path})`,
+            { cause: err, details: { path: this.path } },
+          );
+          this.#report(this.#broken);
+          for (const c of [...batch, ...this.#unflushed]) c.pending.reject(this.#broken);
+          this.#unflushed = [];
+        }
+        this.#flush();
+        if (!this.#flushing) for (const resolve of this.#flushed.splice(0)) resolve();
+      };
+      if (delay > 0) setTimeout(finish, delay);
+      else finish();
+    };
+    if (fault.kind === 'sync-error') {
+      done(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    } else if (this.#p.synchronous === 'full') {
+      this.#syncWal(done);
+    } else {
+      done(null);
+    }
+  }
+
+  #syncWal(done: (err: NodeJS.ErrnoException | null) => void): void {
+    if (this.#walFd === undefined) {
+      let fd: number;
+      let dir: number;
       try {
-        this.#thread = this.#spawn();
+        fd = openSync(`${this.path}-wal`, 'r+');
+        dir = openSync(dirname(this.path), 'r');
       } catch (err) {
-        this.#downError = new LogWriteError(
-          `session log unavailable: cannot start the writer thread: ${describeCause(err)} (${this.path})`,
-          { cause: err, details: { path: this.path } },
-        );
-        this.#scheduleRestart();
+        done(err as NodeJS.ErrnoException);
+        return;
       }
-    }, delay);
-    // A writer that is down must not keep the process alive on its own.
-    this.#restartTimer.unref();
+      this.#walFd = fd;
+      // Once: the WAL's directory entry must be on disk too, or a power cut could lose the file.
+      fsync(dir, (err) => {
+        closeSync(dir);
+        if (err !== null) done(err);
+        else fdatasync(fd, done);
+      });
+      return;
+    }
+    fdatasync(this.#walFd, done);
   }
 
-  #rejectAll(error: LogWriteError): void {
-    const pending = [...this.#inflight.slice(this.#inflightStart), ...this.#queue];
-    this.#inflight = [];
-    this.#inflightStart = 0;
-    this.#queue = [];
-    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
-    this.#scheduled = undefined;
-    if (this.#deferTimer !== undefined) clearTimeout(this.#deferTimer);
-    this.#deferTimer = undefined;
-    for (const p of pending) p.reject(error);
+  /** The events are as durable as the configuration asks: their appends resolve, the anchor follows. */
+  #durable(committed: readonly Committed[]): void {
+    const last = committed[committed.length - 1];
+    if (last === undefined) return;
+    this.#lastCommitAt = this.#p.clock.now().getTime();
+    this.#anchoredSeq = last.stored.seq;
+    this.#anchor.update(last.stored.seq, last.stored.hash);
+    for (const c of committed) c.pending.resolve(c.stored);
   }
 
-  /**
-   * The writer thread keeps the process alive only while it has work the caller waits for (appends,
-   * the anchor of the last commit, closing), as the synchronous writer's pending callbacks did.
-   */
-  #updateRef(): void {
-    const worker = this.#thread?.worker;
-    if (worker === undefined) return;
-    const wanted =
-      this.#inflight.length > this.#inflightStart ||
-      this.#queue.length > 0 ||
-      this.#anchorBusy ||
-      this.#closing;
-    if (wanted === this.#referenced) return;
-    this.#referenced = wanted;
-    if (wanted) worker.ref();
-    else worker.unref();
+  #anchorFinished(err: unknown): void {
+    this.#anchorFailed = err !== undefined;
+    if (err === undefined) {
+      this.#anchorError = undefined;
+      return;
+    }
+    const cause = unavailable(this.#p.anchorPath, err).message;
+    const error = new LogWriteError(
+      `anchor not updated, so removing the newest events would go unnoticed: ${cause}`,
+      { cause: err },
+    );
+    this.#anchorError = error.message;
+    this.#report(error);
   }
 
   #report(err: LogWriteError): void {
@@ -438,20 +409,4 @@ export class SqliteSessionLog implements FaultySessionLog {
       // A failing error callback must not take the log down with it.
     }
   }
-}
-
-function columns(events: readonly PreparedEvent[]): EventColumns {
-  const n = events.length;
-  const ts: number[] = new Array(n);
-  const sessionIds: string[] = new Array(n);
-  const types: string[] = new Array(n);
-  const data: string[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const e = events[i] as PreparedEvent;
-    ts[i] = e.ts;
-    sessionIds[i] = e.sessionId;
-    types[i] = e.type;
-    data[i] = e.dataJson;
-  }
-  return { ts, sessionIds, types, data };
 }

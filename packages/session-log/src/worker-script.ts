@@ -3,28 +3,29 @@ import { fileURLToPath } from 'node:url';
 
 let warned = false;
 
-export interface WriterScript {
+export interface WorkerScript {
   readonly url: URL;
   /** Node options for the thread: the process's own, less those about its entry point. */
   readonly execArgv: string[];
 }
 
 /**
- * The writer thread's script. Worker threads run JavaScript only, so when this module itself runs
+ * The script of one of this package's threads (`name` is its compiled file, e.g.
+ * `checkpoint-worker.js`). Worker threads run JavaScript only, so when this module itself runs
  * from its TypeScript source (the test runner does that), the compiled script in ../dist is used:
  * build the package first (`pnpm exec tsc -b packages/session-log`). That script imports the
  * compiled workspace packages too, so the export conditions the test runner resolves sources with
  * are not passed on.
  */
-export function writerScript(): WriterScript {
+export function workerScript(name: string): WorkerScript {
   const here = import.meta.url;
   if (!here.endsWith('.ts')) {
-    return { url: new URL('./writer-worker.js', here), execArgv: workerExecArgv(process.execArgv, false) };
+    return { url: new URL(`./${name}`, here), execArgv: workerExecArgv(process.execArgv, false) };
   }
-  const script = new URL('../dist/writer-worker.js', here);
+  const script = new URL(`../dist/${name}`, here);
   if (!existsSync(script)) {
     throw new Error(
-      `the writer thread's script ${fileURLToPath(script)} is missing; build it with \`pnpm exec tsc -b packages/session-log\``,
+      `the session log's thread script ${fileURLToPath(script)} is missing; build it with \`pnpm exec tsc -b packages/session-log\``,
     );
   }
   if (!warned) warnIfStale(new URL('.', here), new URL('../tsconfig.tsbuildinfo', here));
@@ -50,8 +51,7 @@ export function workerExecArgv(args: readonly string[], dropConditions: boolean)
 }
 
 /**
- * A source edited after the last build means the writer thread runs other code than what was
- * edited. The build info is what to compare with: the compiler rewrites it on every build that
+ * A source edited after the last build means the thread runs other code than what was edited. The build info is what to compare with: the compiler rewrites it on every build that
  * looked at changed sources, but leaves outputs whose text did not change alone.
  */
 function warnIfStale(src: URL, buildInfo: URL): void {
@@ -64,6 +64,6 @@ function warnIfStale(src: URL, buildInfo: URL): void {
   if (stale.length === 0) return;
   warned = true;
   process.emitWarning(
-    `the session log writer thread runs the last build, older than ${stale.join(', ')}; rebuild with \`pnpm exec tsc -b packages/session-log\``,
+    `the session log's threads run the last build, older than ${stale.join(', ')}; rebuild with \`pnpm exec tsc -b packages/session-log\``,
   );
 }

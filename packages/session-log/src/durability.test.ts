@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -8,10 +8,9 @@ import { EventType, LogWriteError, type StoredEvent } from '@gatehouse/core';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readAnchor } from './anchor.js';
-import { eventHash } from './chain.js';
 import { openSessionLog, openSessionLogWithFaults, type SessionLog } from './session-log.js';
 import { verifySessionLog } from './verify.js';
-import { workerExecArgv } from './writer-script.js';
+import { workerExecArgv } from './worker-script.js';
 
 const dirs: string[] = [];
 const logs: SessionLog[] = [];
@@ -21,7 +20,7 @@ afterEach(async () => {
 });
 
 function tempPath(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-log-thread-'));
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-log-durable-'));
   dirs.push(dir);
   return join(dir, 'log.db');
 }
@@ -41,8 +40,8 @@ function count(path: string): number {
   }
 }
 
-describe('the event loop while the writer commits', () => {
-  it('keeps running timers and I/O during a slow commit', async () => {
+describe('the event loop while the disk syncs', () => {
+  it('keeps running timers and I/O during a slow flush', async () => {
     const errors: LogWriteError[] = [];
     const log = openSessionLogWithFaults({ path: tempPath(), onError: (err) => errors.push(err) }, {});
     logs.push(log);
@@ -57,7 +56,7 @@ describe('the event loop while the writer commits', () => {
       committedAt = performance.now();
       return e;
     });
-    // A timer due long before the commit ends fires on time: the commit does not hold the loop.
+    // A timer due long before the flush ends fires on time: the sync does not hold the loop.
     const timerAt = await new Promise<number>((resolve) => setTimeout(() => resolve(performance.now()), 20));
     let ticks = 0;
     const ticking = setInterval(() => ticks++, 10);
@@ -70,111 +69,143 @@ describe('the event loop while the writer commits', () => {
     expect(timerAt).toBeLessThan(committedAt);
     expect(timerAt - started).toBeLessThan(SLOW_MS / 2);
     expect(ticks).toBeGreaterThanOrEqual(10);
-    // Before the writer had its own thread, the loop stood still for the whole commit.
     expect(delay.max / 1e6).toBeLessThan(SLOW_MS / 2);
     expect(errors).toEqual([]);
   });
 
-  it('keeps batching while a commit is slow: what arrives meanwhile is one batch', async () => {
-    const batches: number[] = [];
-    const log = openSessionLogWithFaults({ path: tempPath() }, { onBatch: (n) => batches.push(n) });
+  it('makes everything committed during a slow flush durable with the next one, in order', async () => {
+    const flushes: number[] = [];
+    const log = openSessionLogWithFaults({ path: tempPath() }, { onFlush: (n) => flushes.push(n) });
     logs.push(log);
     await log.append(command('s', 'warm up'));
     log.injectFault({ kind: 'slow', ms: 200 });
     const first = log.append(command('s', 'first'));
-    // Appends made while the writer sits in the slow commit, over several event-loop turns.
+    // Appends made while the first flush is under way, over several event-loop turns: each turn
+    // commits, none waits for a sync of its own.
     await new Promise((resolve) => setTimeout(resolve, 50));
     const later: Promise<StoredEvent>[] = [];
     for (let turn = 0; turn < 5; turn++) {
       for (let i = 0; i < 10; i++) later.push(log.append(command(`s${i}`, `t${turn}-${i}`)));
       await new Promise((resolve) => setImmediate(resolve));
     }
+    // They are committed already (visible to a reader), but not resolved: not yet durable.
+    expect(count(log.path)).toBe(52);
     log.injectFault({ kind: 'none' });
-    const stored = await Promise.all([first, ...later]);
+    const order: number[] = [];
+    const stored = await Promise.all(
+      [first, ...later].map((p) =>
+        p.then((e) => {
+          order.push(e.seq);
+          return e;
+        }),
+      ),
+    );
     expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 51 }, (_, i) => i + 2));
-    expect(batches).toEqual([1, 1, 50]);
+    expect(order).toEqual(stored.map((e) => e.seq));
+    expect(flushes).toEqual([1, 1, 50]);
+  });
+
+  it('with synchronous: normal, resolves at commit without syncing', async () => {
+    const flushes: number[] = [];
+    const log = openSessionLogWithFaults(
+      { path: tempPath(), synchronous: 'normal' },
+      { onFlush: (n) => flushes.push(n) },
+    );
+    logs.push(log);
+    const stored = await Promise.all([1, 2, 3].map((n) => log.append(command('s', `q${n}`))));
+    expect(stored.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(flushes).toEqual([]);
+    await log.close();
+    expect(verifySessionLog(log.path)).toMatchObject({ ok: true, events: 3, anchorSeq: 3 });
   });
 });
 
-describe('when the writer thread stops', () => {
-  it('fails what it held, refuses appends until a new writer is ready, then continues the chain', async () => {
-    const errors: LogWriteError[] = [];
-    const log = openSessionLogWithFaults({ path: tempPath(), onError: (err) => errors.push(err) }, {});
-    logs.push(log);
-    const first = await log.append(command('s', 'one'));
-
-    log.injectFault({ kind: 'crash-before-commit' });
-    const results = await Promise.allSettled([1, 2, 3].map((n) => log.append(command('s', `lost ${n}`))));
-    for (const r of results) {
-      expect(r.status).toBe('rejected');
-      const err = (r as PromiseRejectedResult).reason as LogWriteError;
-      expect(err).toBeInstanceOf(LogWriteError);
-      expect(err.code).toBe('log_unavailable');
-      expect(err.message).toMatch(
-        /^session log unavailable: the writer thread stopped \(simulated writer crash before a commit, exit code 1\) \(.*log\.db\)$/,
-      );
-    }
-    // Until the replacement has checked the database, appends are refused at once.
-    await expect(log.append(command('s', 'meanwhile'))).rejects.toThrow(/the writer thread stopped/);
-    expect(log.health()).toMatchObject({ ok: false, error: expect.stringMatching(/writer thread stopped/) });
-    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/writer thread stopped/)]);
-
-    await vi.waitFor(() => expect(log.health().ok).toBe(true));
-    const next = await log.append(command('s', 'two'));
-    expect(next.seq).toBe(2);
-    expect(next.prevHash).toBe(first.hash);
-    await log.close();
-    expect(verifySessionLog(log.path)).toMatchObject({ ok: true, events: 2 });
-  });
-
-  it('adopts a batch that reached the disk before the writer stopped', async () => {
+describe('when the disk fails', () => {
+  it('adopts a batch that reached the disk though its commit reported a failure', async () => {
     const log = openSessionLogWithFaults({ path: tempPath() }, {});
     logs.push(log);
     await log.append(command('s', 'one'));
-    log.injectFault({ kind: 'crash-after-commit' });
+    log.injectFault({ kind: 'lost-answer' });
     const lost = await Promise.allSettled([
       log.append(command('s', 'two')),
       log.append(command('s', 'three')),
     ]);
     expect(lost.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    // The caller was told they failed, but they are in the log: like a commit whose answer was lost.
+    // The callers were told they failed, but they are in the log: like a commit whose answer was lost.
     expect(count(log.path)).toBe(3);
 
-    await vi.waitFor(() => expect(log.health().ok).toBe(true));
+    log.injectFault({ kind: 'none' });
     const next = await log.append(command('s', 'four'));
     expect(next.seq).toBe(4);
     await log.close();
     expect(verifySessionLog(log.path)).toMatchObject({ ok: true, events: 4, anchorSeq: 4 });
   });
 
-  it('does not chain onto events another process wrote, even valid links, when the writer restarts', async () => {
+  it('refuses everything after a failed sync, since the kernel may have dropped what it held', async () => {
     const errors: LogWriteError[] = [];
     const log = openSessionLogWithFaults({ path: tempPath(), onError: (err) => errors.push(err) }, {});
     logs.push(log);
-    const first = await log.append(command('s', 'one'));
-    // A correctly chained row, as if it were the event the writer is about to lose.
-    const data = '{"by":"someone else"}';
-    const other = new Database(log.path);
-    other
-      .prepare(
-        'INSERT INTO events (seq, ts, session_id, type, data, prev_hash, hash) VALUES (2, 1, ?, ?, ?, ?, ?)',
-      )
-      .run('s', 'note', data, first.hash, eventHash(2, 1, 's', 'note', data, first.hash));
-    other.close();
-    log.injectFault({ kind: 'crash-before-commit' });
-    await expect(log.append(command('s', 'lost'))).rejects.toThrow(/writer thread stopped/);
+    await log.append(command('s', 'one'));
+    log.injectFault({ kind: 'sync-error' });
+    const failed = await Promise.allSettled([1, 2].map((n) => log.append(command('s', `lost ${n}`))));
+    const message =
+      /^session log unavailable: the disk failed to sync it \(I\/O error\); committed events may be lost, restart the gateway once the disk is checked \(.*log\.db\)$/;
+    for (const r of failed) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(LogWriteError);
+      expect(((r as PromiseRejectedResult).reason as Error).message).toMatch(message);
+    }
+    log.injectFault({ kind: 'none' });
+    await expect(log.append(command('s', 'later'))).rejects.toThrow(message);
+    expect(log.health()).toMatchObject({ ok: false, error: expect.stringMatching(message) });
+    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(message)]);
+  });
+});
 
-    const refused =
-      /^session log unavailable: it was changed by another process \(expected event 1, found 2\)/;
-    await vi.waitFor(() => expect(log.health().error).toMatch(refused));
-    await expect(log.append(command('s', 'refused'))).rejects.toThrow(refused);
-    expect(errors.map((e) => e.message)).toContainEqual(expect.stringMatching(refused));
-    expect(count(log.path)).toBe(2);
+describe('checkpoints', () => {
+  const output = (turn: number, i: number) => ({
+    sessionId: 's',
+    type: EventType.Output,
+    data: { turn, i, chunk: 'x'.repeat(10_000) },
+  });
+
+  it('copies the WAL back into the database in the checkpointer thread', async () => {
+    const copied: number[] = [];
+    const log = openSessionLogWithFaults(
+      { path: tempPath(), synchronous: 'normal' },
+      { checkpoint: { walBytes: 256 * 1024, everyCommits: 4 }, onCheckpoint: (_frames, n) => copied.push(n) },
+    );
+    logs.push(log);
+    for (let turn = 0; turn < 40; turn++) {
+      await Promise.all(Array.from({ length: 4 }, (_, i) => log.append(output(turn, i))));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await vi.waitFor(() => expect(copied.some((n) => n > 0)).toBe(true), { timeout: 10_000 });
+    expect(log.health().ok).toBe(true);
+    await log.close();
+    expect(verifySessionLog(log.path)).toMatchObject({ ok: true, events: 160 });
+  });
+
+  it('keeps the WAL bounded when commits never pause for the checkpointer to catch up', async () => {
+    const log = openSessionLogWithFaults(
+      { path: tempPath(), synchronous: 'normal' },
+      { checkpoint: { walBytes: 256 * 1024, everyCommits: 4 } },
+    );
+    logs.push(log);
+    // About 8 MB of events, one commit after the other.
+    for (let turn = 0; turn < 200; turn++) {
+      await Promise.all(Array.from({ length: 4 }, (_, i) => log.append(output(turn, i))));
+    }
+    // Checkpointed on the event loop past 16 × 256 KiB, so the WAL started over.
+    expect(statSync(`${log.path}-wal`).size).toBeLessThan(6 * 1024 * 1024);
+    expect(log.health().ok).toBe(true);
+    await log.close();
+    expect(verifySessionLog(log.path)).toMatchObject({ ok: true, events: 800 });
   });
 });
 
 describe('close', () => {
-  it('commits everything appended before it, in order, while the writer is busy', async () => {
+  it('commits everything appended before it, in order, while a flush is slow', async () => {
     const batches: number[] = [];
     const log = openSessionLogWithFaults(
       { path: tempPath(), maxBatch: 64 },
@@ -195,7 +226,7 @@ describe('close', () => {
     expect(verifySessionLog(log.path)).toMatchObject({ ok: true, events: 301, anchorSeq: 301 });
   });
 
-  it('joins the writer thread: the process is left with nothing to wait for', async () => {
+  it('joins the checkpointer thread: the process is left with nothing to wait for', async () => {
     const log = openSessionLog({ path: tempPath() });
     await log.append(command('s', 'one'));
     await log.close();
@@ -226,7 +257,7 @@ describe('close', () => {
               await log.close();
               console.log('closed');`),
     ).toBe('closed\n');
-    // An idle writer thread does not hold the process open, even when the log is never closed.
+    // The checkpointer thread does not hold the process open, even when the log is never closed.
     expect(
       script(`const e = await log.append({ sessionId: 's', type: 'note', data: {} });
               console.log(e.seq);`),
