@@ -58,20 +58,38 @@ beforeAll(async () => {
   const hookAddress = webhook.address();
   const hookPort = typeof hookAddress === 'object' && hookAddress !== null ? hookAddress.port : 0;
   const adminPort = await freePort();
+  // Long enough for several CLI runs on a busy machine; the timeout itself is tested on a gateway
+  // of its own.
+  const config = await lineGatewayConfig({ timeout: '60s', adminPort, hookPort });
+  running = await startFromConfig(config, { modules: createRegistry([lineModule]), logger: silentLogger });
+  linePort = running.gateway.addresses()['lines']?.port ?? 0;
+  adminUrl = `http://127.0.0.1:${adminPort}`;
+  const issuer = await loadOrCreateDevIssuer(config.dataDir);
+  agentToken = await issuer.issue({ sub: 'agent-1', groups: ['agents'] });
+  approverToken = await issuer.issue({ sub: 'alice', groups: ['approvers'] });
+  selfApproverToken = await issuer.issue({ sub: 'agent-1', groups: ['approvers'] });
+});
+
+/** The line module behind a review rule, with the approvals settings given. */
+async function lineGatewayConfig(opts: { timeout: string; adminPort: number; hookPort?: number }) {
   const dir = tempDir();
-  const config = parseConfig(
+  const webhook =
+    opts.hookPort === undefined
+      ? ''
+      : `
+  webhook:
+    url: http://127.0.0.1:${opts.hookPort}/hooks
+    secret: ${WEBHOOK_SECRET}`;
+  return parseConfig(
     `dataDir: ./data
 identity:
   devIssuer: { enabled: true }
 admin:
-  listen: 127.0.0.1:${adminPort}
+  listen: 127.0.0.1:${opts.adminPort}
   adminGroups: [admins]
 approvals:
   approverGroups: [approvers]
-  timeout: 8s
-  webhook:
-    url: http://127.0.0.1:${hookPort}/hooks
-    secret: ${WEBHOOK_SECRET}
+  timeout: ${opts.timeout}${webhook}
 connections:
   - name: lines
     protocol: test
@@ -87,14 +105,7 @@ connections:
 `,
     { file: 'approvals.yaml', baseDir: dir, extraProtocols: ['test'] },
   );
-  running = await startFromConfig(config, { modules: createRegistry([lineModule]), logger: silentLogger });
-  linePort = running.gateway.addresses()['lines']?.port ?? 0;
-  adminUrl = `http://127.0.0.1:${adminPort}`;
-  const issuer = await loadOrCreateDevIssuer(config.dataDir);
-  agentToken = await issuer.issue({ sub: 'agent-1', groups: ['agents'] });
-  approverToken = await issuer.issue({ sub: 'alice', groups: ['approvers'] });
-  selfApproverToken = await issuer.issue({ sub: 'agent-1', groups: ['approvers'] });
-});
+}
 
 afterAll(async () => {
   await running?.close();
@@ -107,8 +118,8 @@ class LineClient {
   constructor(readonly socket: Socket) {
     this.#iter = createInterface({ input: socket })[Symbol.asyncIterator]();
   }
-  static async open(): Promise<LineClient> {
-    const socket = connect(linePort, '127.0.0.1');
+  static async open(port = linePort): Promise<LineClient> {
+    const socket = connect(port, '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
     return new LineClient(socket);
   }
@@ -180,7 +191,7 @@ describe('review → approve / deny / timeout through the CLI', () => {
       .poll(() => hooks.some((h) => h.type === 'approval.requested' && h.request?.id === id))
       .toBe(true);
     expect(badSignatures).toEqual([]);
-  });
+  }, 120_000);
 
   it("fails the held command with the approver's reason when denied", async () => {
     const client = await LineClient.open();
@@ -193,13 +204,23 @@ describe('review → approve / deny / timeout through the CLI', () => {
     expect(denied.code, denied.stderr).toBe(0);
     expect(await reply).toBe(`ERR approval_denied request ${id} was denied by alice: not today`);
     client.socket.destroy();
-  });
+  }, 120_000);
 
   it('fails the held command with a clear message when nobody answers in time', async () => {
-    const client = await LineClient.open();
-    await client.send(`AUTH ${agentToken}`);
-    const reply = await client.send('CMD refund 44');
-    expect(reply).toMatch(/^ERR approval_timeout request apr_\w+ was not approved in time$/);
-    client.socket.destroy();
+    const config = await lineGatewayConfig({ timeout: '2s', adminPort: await freePort() });
+    const quick = await startFromConfig(config, {
+      modules: createRegistry([lineModule]),
+      logger: silentLogger,
+    });
+    try {
+      const issuer = await loadOrCreateDevIssuer(config.dataDir);
+      const client = await LineClient.open(quick.gateway.addresses()['lines']?.port ?? 0);
+      await client.send(`AUTH ${await issuer.issue({ sub: 'agent-1', groups: ['agents'] })}`);
+      const reply = await client.send('CMD refund 44');
+      expect(reply).toMatch(/^ERR approval_timeout request apr_\w+ was not approved in time$/);
+      client.socket.destroy();
+    } finally {
+      await quick.close();
+    }
   });
 });
