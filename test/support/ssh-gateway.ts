@@ -23,6 +23,8 @@ export interface SshGatewayOptions {
   readonly log?: SessionLogWriter;
   /** The connection's `options`. */
   readonly options?: Record<string, unknown>;
+  /** sshd's LogLevel (VERBOSE by default; DEBUG1 logs the negotiated ciphers). */
+  readonly sshdLogLevel?: string;
 }
 
 export interface Run {
@@ -73,7 +75,7 @@ export function collect(child: ChildProcessWithoutNullStreams, input = '', timeo
 }
 
 export async function startSshGateway(opts: SshGatewayOptions): Promise<SshGateway> {
-  const sshd = await startSshd();
+  const sshd = await startSshd(opts.sshdLogLevel === undefined ? {} : { logLevel: opts.sshdLogLevel });
   const work = mkdtempSync(join(tmpdir(), 'gatehouse-ssh-gw-'));
   const home = join(work, 'home');
   mkdirSync(home);
