@@ -122,7 +122,7 @@ describe('ssh throughput and set-up: direct vs gateway', () => {
   beforeAll(async () => {
     const dir = `${process.env['TMPDIR'] ?? '/tmp'}`;
     log = openSessionLog({ path: join(dir, `gh-ssh-bench-${process.pid}.db`) });
-    gw = await startSshGateway({ rules: [], log, sshdLogLevel: 'DEBUG1' });
+    gw = await startSshGateway({ rules: [], log, sshd: { logLevel: 'DEBUG1' } });
     keyFile = join(gw.work, 'direct_ed25519');
     writeFileSync(keyFile, gw.sshd.clientKey, { mode: 0o600 });
     // The file `cat` sends: in the sshd fixture's directory, readable by the test user.

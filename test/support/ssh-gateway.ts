@@ -13,7 +13,14 @@ import { createTokenVerifier, type DevIssuer, loadOrCreateDevIssuer } from '@gat
 import { compilePolicy, type RuleConfig } from '@gatehouse/policy';
 import { MemorySessionLog } from '@gatehouse/session-log';
 import { sshModule } from '../../protocols/ssh/src/index.js';
-import { type Sshd, sshClientEnv, sshClientOptions, startSshd, writeAskpass } from '../fixtures/sshd.js';
+import {
+  type Sshd,
+  type SshdOptions,
+  sshClientEnv,
+  sshClientOptions,
+  startSshd,
+  writeAskpass,
+} from '../fixtures/sshd.js';
 
 export const CONNECTION = 'ssh';
 
@@ -23,8 +30,8 @@ export interface SshGatewayOptions {
   readonly log?: SessionLogWriter;
   /** The connection's `options`. */
   readonly options?: Record<string, unknown>;
-  /** sshd's LogLevel (VERBOSE by default; DEBUG1 logs the negotiated ciphers). */
-  readonly sshdLogLevel?: string;
+  /** For the upstream sshd (DEBUG1 logs the negotiated ciphers; AcceptEnv). */
+  readonly sshd?: SshdOptions;
 }
 
 export interface Run {
@@ -75,7 +82,7 @@ export function collect(child: ChildProcessWithoutNullStreams, input = '', timeo
 }
 
 export async function startSshGateway(opts: SshGatewayOptions): Promise<SshGateway> {
-  const sshd = await startSshd(opts.sshdLogLevel === undefined ? {} : { logLevel: opts.sshdLogLevel });
+  const sshd = await startSshd(opts.sshd);
   const work = mkdtempSync(join(tmpdir(), 'gatehouse-ssh-gw-'));
   const home = join(work, 'home');
   mkdirSync(home);
