@@ -6,7 +6,7 @@
  * asserts only that every transfer completed.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { openSessionLog } from '@gatehouse/session-log';
@@ -72,12 +72,66 @@ const CORES = readFileSync('/proc/stat', 'utf8')
   .split('\n')
   .filter((l) => /^cpu\d/.test(l)).length;
 
+/** utime + stime, in clock ticks, of every process (pid → ticks), and each one's parent. */
+function processTicks(): Map<number, { ppid: number; ticks: number }> {
+  const out = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return out;
+}
+
+/**
+ * Samples the CPU time of the ssh client and of sshd's per-connection processes (its descendants)
+ * while a transfer runs; processes are read until they exit, so the last sample is close to their
+ * total. Ticks are 1/100 s on Linux.
+ */
+function cpuSampler(sshdPid: number) {
+  const seen = new Map<number, { group: 'client' | 'sshd'; ticks: number }>();
+  let client = -1;
+  const sample = () => {
+    const all = processTicks();
+    const isUnder = (pid: number, root: number): boolean => {
+      for (let p = all.get(pid)?.ppid, hops = 0; p !== undefined && hops < 10; p = all.get(p)?.ppid, hops++) {
+        if (p === root) return true;
+      }
+      return false;
+    };
+    for (const [pid, info] of all) {
+      const group = pid === client ? 'client' : isUnder(pid, sshdPid) ? 'sshd' : undefined;
+      if (group !== undefined) seen.set(pid, { group, ticks: info.ticks });
+    }
+  };
+  const timer = setInterval(sample, 50);
+  return {
+    setClient: (pid: number | undefined) => {
+      client = pid ?? -1;
+    },
+    stop: () => {
+      clearInterval(timer);
+      const sum = (g: string) =>
+        [...seen.values()].filter((v) => v.group === g).reduce((n, v) => n + v.ticks, 0);
+      return { clientMs: sum('client') * 10, sshdMs: sum('sshd') * 10 };
+    },
+  };
+}
+
 interface Timing {
   ms: number;
   /** This process's (the gateway's) CPU time. */
   cpuMs: number;
   /** Cores the whole machine kept busy on average. */
   machineCores: number;
+  /** CPU time of the ssh client and of sshd's session processes (sampled, so a little low). */
+  clientMs: number;
+  sshdMs: number;
 }
 
 /** Runs ssh with the given stdin/stdout files and times it. */
@@ -87,11 +141,13 @@ function timed(target: Target, command: string, stdin: string, stdout: string): 
     const output = openSync(stdout, 'w');
     const cpu = process.cpuUsage();
     const ticks = machineTicks();
+    const sampler = cpuSampler(Number(readFileSync(join(gw.sshd.dir, 'sshd.pid'), 'utf8').trim()));
     const started = performance.now();
     const child = spawn('ssh', [...sshArgs(target), command], {
       env: gw.clientEnv(),
       stdio: [input, output, 'pipe'],
     });
+    sampler.setClient(child.pid);
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
@@ -101,11 +157,12 @@ function timed(target: Target, command: string, stdin: string, stdout: string): 
       const ms = performance.now() - started;
       const used = process.cpuUsage(cpu);
       const after = machineTicks();
+      const { clientMs, sshdMs } = sampler.stop();
       const machineCores = ((after.busy - ticks.busy) / Math.max(1, after.total - ticks.total)) * CORES;
       closeSync(input);
       closeSync(output);
       if (code !== 0) reject(new Error(`ssh ${target} ${command} exited ${code}: ${stderr}`));
-      else resolve({ ms, cpuMs: (used.user + used.system) / 1000, machineCores });
+      else resolve({ ms, cpuMs: (used.user + used.system) / 1000, machineCores, clientMs, sshdMs });
     });
   });
 }
@@ -154,6 +211,8 @@ describe('ssh throughput and set-up: direct vs gateway', () => {
     const rates: Record<string, number[]> = {};
     const cpu: Record<string, number[]> = {};
     const machine: Record<string, number[]> = {};
+    /** CPU ms per MiB moved, per process group. */
+    const perMib: Record<string, number[]> = {};
     const push = (into: Record<string, number[]>, key: string, value: number) => {
       into[key] = [...(into[key] ?? []), value];
     };
@@ -161,6 +220,9 @@ describe('ssh throughput and set-up: direct vs gateway', () => {
       push(rates, key, SIZE_MIB / (t.ms / 1000));
       push(cpu, key, t.cpuMs / t.ms);
       push(machine, key, t.machineCores);
+      push(perMib, `${key} client`, t.clientMs / SIZE_MIB);
+      push(perMib, `${key} sshd`, t.sshdMs / SIZE_MIB);
+      if (key.endsWith('gateway')) push(perMib, `${key} gw`, t.cpuMs / SIZE_MIB);
     };
     const setups: Record<Target, number[]> = { direct: [], gateway: [] };
     // Warm-up: host keys, the gateway's first upstream connection, page cache.
@@ -189,6 +251,10 @@ describe('ssh throughput and set-up: direct vs gateway', () => {
       const busy = (t: Target) => fmt(median(machine[`${key} ${t}`] ?? []), 2);
       return `| ${label} | ${fmt(direct)} | ${fmt(via)} | ${fmt(via / direct, 2)}× | ${fmt(median(cpu[`${key} gateway`] ?? []), 2)} | ${busy('direct')} → ${busy('gateway')} |`;
     };
+    const costRow = (label: string, key: string) => {
+      const m = (k: string) => fmt(median(perMib[k] ?? []), 1);
+      return `| ${label} | ${m(`${key} direct client`)} + ${m(`${key} direct sshd`)} | ${m(`${key} gateway client`)} + ${m(`${key} gateway gw`)} + ${m(`${key} gateway sshd`)} |`;
+    };
     const setupDirect = median(setups.direct);
     const setupGateway = median(setups.gateway);
     const table = [
@@ -198,6 +264,11 @@ describe('ssh throughput and set-up: direct vs gateway', () => {
       '| --- | ---: | ---: | ---: | ---: | ---: |',
       row('into `cat > /dev/null` (upload)', 'up'),
       row('out of `cat FILE` (download)', 'down'),
+      '',
+      '| CPU ms per MiB | direct: ssh + sshd | via gateway: ssh + gateway + sshd |',
+      '| --- | ---: | ---: |',
+      costRow('upload', 'up'),
+      costRow('download', 'down'),
       '',
       '| session set-up (`ssh … true`) | direct | via gateway | added |',
       '| --- | ---: | ---: | ---: |',
