@@ -17,7 +17,7 @@ export default defineConfig({
       '**/dist/**',
       ...(process.env['GATEHOUSE_BENCH']
         ? []
-        : ['**/*throughput.test.ts', 'test/postgres-bench.e2e.test.ts']),
+        : ['**/*throughput.test.ts', 'test/postgres-bench.e2e.test.ts', 'test/ssh-bench.e2e.test.ts']),
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

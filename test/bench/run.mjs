@@ -45,6 +45,13 @@ const SUITES = {
     const table = start < 0 ? out : out.slice(start).split(/\n\s*\n/)[0];
     return ['```', table.trim(), '```'].join('\n');
   },
+  ssh: async () => {
+    const out = vitestBench('test/ssh-bench.e2e.test.ts', {});
+    const start = out.indexOf('<<<ssh-bench');
+    const end = out.indexOf('ssh-bench>>>');
+    if (start < 0 || end < start) throw new Error(`test/ssh-bench.e2e.test.ts printed no table:\n${out}`);
+    return out.slice(start + '<<<ssh-bench'.length, end).trim();
+  },
   http: async () => {
     const m = await import(pathToFileURL(join(here, 'http.mjs')).href);
     return m.toMarkdown(await m.run());

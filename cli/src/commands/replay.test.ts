@@ -8,7 +8,8 @@ import yargs from 'yargs';
 import { CliError, ExitCode } from '../exit-codes.js';
 import {
   type PlaybackIo,
-  parseMaxIdle,
+  parseIdleLimit,
+  parseOffset,
   playAsciicast,
   processPlayback,
   type ReplayArgs,
@@ -60,7 +61,7 @@ function capture(): PlaybackIo & { out: string[]; notes: string[] } {
 }
 
 function args(id: string, extra: Partial<ReplayArgs> = {}): ReplayArgs {
-  return { id, db, speed: 1, maxIdle: '2s', input: false, timing: false, ...extra };
+  return { id, db, speed: 1, idleLimit: '2s', input: false, timing: false, ...extra };
 }
 
 beforeEach(() => {
@@ -146,23 +147,75 @@ describe('gatehouse replay', () => {
     }
   });
 
-  it('refuses a bad --speed or --max-idle as usage errors', async () => {
+  it('refuses a bad --speed, --idle-limit, --from or --to as usage errors', async () => {
     await writeLog({ 's-1': [['stdout', 0, 'x']] });
     for (const bad of [
       args('s-1', { speed: 0 }),
       args('s-1', { speed: Number.NaN }),
-      args('s-1', { maxIdle: 'soon' }),
+      args('s-1', { idleLimit: 'soon' }),
+      args('s-1', { from: 'later' }),
+      args('s-1', { to: '1m-2s' }),
+      args('s-1', { from: '2s', to: '1s' }),
+      args('s-1', { from: '1s', to: '1s' }),
     ]) {
       expect(await replay(bad, capture()).catch((e: unknown) => e)).toMatchObject({
         exitCode: ExitCode.Usage,
       });
     }
-    expect([parseMaxIdle('2s'), parseMaxIdle('500ms'), parseMaxIdle('1.5'), parseMaxIdle('none')]).toEqual([
-      2000,
-      500,
-      1500,
-      undefined,
-    ]);
+    expect([
+      parseIdleLimit('2s'),
+      parseIdleLimit('500ms'),
+      parseIdleLimit('1.5'),
+      parseIdleLimit('none'),
+    ]).toEqual([2000, 500, 1500, undefined]);
+  });
+
+  it('--from draws what came before at once, --to stops there; offsets in seconds, durations or clock times', async () => {
+    await writeLog({
+      's-1': [
+        ['stdout', 0, 'a '],
+        ['stdout', 60_000, 'b '],
+        ['stdout', 90_000, 'c '],
+        ['stdout', 120_000, 'd '],
+        ['stdout', 125_000, 'e'],
+      ],
+    });
+    const io = capture();
+    await yargs(['replay', 's-1', '--db', db, '--no-timing', '--from', '1m30s', '--to', '2m'])
+      .command({ ...replayCommand, handler: (a) => replay(a, io) })
+      .strict()
+      .parseAsync();
+    expect(io.out.join('')).toBe('a b c d ');
+    const early = capture();
+    await replay(args('s-1', { to: '89.5' }), early);
+    expect(early.out.join('')).toBe('a b ');
+    const past = await replay(args('s-1', { from: '2:06' }), capture()).catch((e: unknown) => e);
+    expect(past).toMatchObject({ exitCode: ExitCode.Usage });
+    expect((past as Error).message).toContain('past the end of the recording (its last output is at 2m5s)');
+    expect([
+      parseOffset('90', '--from'),
+      parseOffset('1.5', '--from'),
+      parseOffset('1m30s', '--from'),
+      parseOffset('500ms', '--from'),
+      parseOffset('1:30', '--from'),
+      parseOffset('1:02:03.5', '--from'),
+    ]).toEqual([90_000, 1500, 90_000, 500, 90_000, 3_723_500]);
+    expect(() => parseOffset('1:75', '--to')).toThrow('bad --to "1:75"');
+  });
+
+  it('--max-idle still works as another name for --idle-limit', async () => {
+    await writeLog({ 's-1': [['stdout', 0, 'x']] });
+    const seen: ReplayArgs[] = [];
+    await yargs(['replay', 's-1', '--db', db, '--max-idle', '750ms'])
+      .command({
+        ...replayCommand,
+        handler: (a) => {
+          seen.push(a);
+        },
+      })
+      .strict()
+      .parseAsync();
+    expect(seen[0]?.idleLimit).toBe('750ms');
   });
 
   it('plays with the recorded timing, faster with --speed', async () => {
@@ -231,6 +284,16 @@ describe('playAsciicast', () => {
     const untimed = fakeTime();
     await playAsciicast(cast, { speed: 1, maxIdleMs: 2000, timing: false }, untimed);
     expect(untimed.log.every((line) => line.startsWith('0:'))).toBe(true);
+  });
+
+  it('with --from, plays what came before without pauses and times the rest from that point', async () => {
+    const io = fakeTime();
+    await playAsciicast(cast, { speed: 1, maxIdleMs: undefined, timing: true, fromMs: 61_250 }, io);
+    // a and b are drawn at once; the resize (61.5 s) follows 0.25 s later, c 0.5 s after that.
+    expect(io.log).toEqual(['0:a', '0:b', '250:[terminal resized to 100x50]', '750:c']);
+    const cut = fakeTime();
+    await playAsciicast(cast, { speed: 2, maxIdleMs: 2000, timing: true, fromMs: 0, toMs: 61_000 }, cut);
+    expect(cut.log).toEqual(['500:a', '1500:b']);
   });
 
   it('waits for a full stdout to drain', async () => {

@@ -9,6 +9,8 @@ import { LineTracker, type SubmittedLine } from './interactive/line-tracker.js';
 import { type LineVerdict, ShellGate } from './interactive/shell-gate.js';
 import { judge, printable } from './judge.js';
 import { ChannelRecorder } from './recorder.js';
+import { type LegacyScp, recognizeLegacyScp } from './scp/scp-command.js';
+import { judgeScpStart, ScpRelay } from './scp/scp-relay.js';
 import { SftpRelay } from './sftp/sftp-relay.js';
 import { DEFAULT_MAX_LENGTH, parseShellCommand } from './shell/index.js';
 import type { UpstreamConnection } from './upstream.js';
@@ -46,6 +48,7 @@ export class SessionChannel implements LiveChannel {
   #upstream: ClientChannel | undefined;
   #gate: ShellGate | undefined;
   #sftp: SftpRelay | undefined;
+  #scp: ScpRelay | undefined;
   #ticket: CommandTicket | undefined;
   #exit: ExitInfo | undefined;
   #finished = false;
@@ -175,6 +178,13 @@ export class SessionChannel implements LiveChannel {
     // spot; without one, a shell reading the channel's input gets its lines judged the same way.
     const parse = parseShellCommand(text, { interactive: pty });
     const gate = pty ? 'terminal' : readsShellInput(parse) ? 'raw' : undefined;
+    // Legacy scp moves files over an exec channel: its files are judged like SFTP operations, so
+    // an scp that the gateway cannot follow would be a way around the SFTP path rules.
+    const scp = recognizeLegacyScp(parse);
+    if (scp.kind === 'unsupported') {
+      this.#note({ refused: 'exec', reason: scp.reason });
+      return this.#refuse(`${scp.reason} (use sftp, or scp without -O)`);
+    }
     const command = execCommand(text, parse);
     const verdict = await judge(this.#host.ctx, command, this.#signal, (message) =>
       this.#stderr(`gatehouse: held for review: ${printable(message)}; waiting for an approver`),
@@ -184,10 +194,42 @@ export class SessionChannel implements LiveChannel {
       return this.#refuse(verdict.message);
     }
     this.#ticket = verdict.ticket;
+    if (scp.kind === 'scp') return this.#scpExec(text, scp.scp);
     const upstream = await this.#openUpstream((u) =>
       u.exec(text, { ...(pty ? { pty: this.#ptyOptions() } : {}), env: { ...this.#env } }),
     );
     if (upstream !== undefined) this.#wire(upstream, gate, 'exec');
+  }
+
+  async #scpExec(text: string, scp: LegacyScp): Promise<void> {
+    const start = await judgeScpStart(this.#host.ctx, scp, this.#signal);
+    if (!start.ok) {
+      if (start.cancelled) return this.#finish(undefined);
+      return this.#refuse(start.message);
+    }
+    const upstream = await this.#openUpstream((u) => u.exec(text, { env: { ...this.#env } }));
+    const stream = this.#stream;
+    if (upstream === undefined || stream === undefined) return;
+    this.#upstream = upstream;
+    upstream.on('error', () => {});
+    upstream.stderr.on('error', () => {});
+    relay(upstream.stderr, stream.stderr, this.#outbox, (chunk) => this.#recorder.record('stderr', chunk));
+    upstream.on('exit', (...args: unknown[]) => {
+      this.#exit = exitInfo(args);
+    });
+    upstream.on('close', () => void this.#finish(this.#exit));
+    this.#scp = new ScpRelay({
+      ctx: this.#host.ctx,
+      scp,
+      client: stream,
+      upstream,
+      outbox: this.#outbox,
+      recorder: this.#recorder,
+      signal: this.#signal,
+      startTickets: start.tickets,
+      fail: (message) => this.terminate(message),
+    });
+    this.#scp.start();
   }
 
   async #shell(): Promise<void> {
@@ -381,6 +423,7 @@ export class SessionChannel implements LiveChannel {
     this.#finished = true;
     this.#gate?.close();
     this.#sftp?.close();
+    this.#scp?.close();
     const stream = this.#stream;
     if (stream !== undefined) {
       await this.#outbox.flushed(FLUSH_TIMEOUT_MS);
@@ -407,6 +450,7 @@ export class SessionChannel implements LiveChannel {
     this.#finished = true;
     this.#gate?.close();
     this.#sftp?.close();
+    this.#scp?.close();
     try {
       this.#upstream?.close();
     } catch {

@@ -8,6 +8,7 @@ import {
 } from '@gatehouse/core';
 import type { Connection, Server as SshServer } from 'ssh2';
 import type { KeyAuthSession } from './client-auth.js';
+import { coalesceWrites } from './coalesce-writes.js';
 import { modernAlgorithms } from './keys/algorithms.js';
 import { loadOrCreateHostKey } from './keys/host-key-store.js';
 import { Server } from './keys/ssh2.js';
@@ -60,6 +61,7 @@ class ServerHub {
     socket.once('close', () => {
       if (this.#waiting.get(key) === connection) this.#waiting.delete(key);
     });
+    coalesceWrites(socket);
     this.server.injectSocket(socket);
   }
 }

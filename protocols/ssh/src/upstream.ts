@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
+import { connect } from 'node:net';
 import { UpstreamError } from '@gatehouse/core';
 import type { ClientChannel, ExecOptions, PseudoTtyOptions, ShellOptions, Client as SshClient } from 'ssh2';
+import { coalesceWrites } from './coalesce-writes.js';
 import { modernAlgorithms } from './keys/algorithms.js';
 import { fingerprintOf } from './keys/public-key.js';
 import { Client } from './keys/ssh2.js';
@@ -86,7 +88,12 @@ export class UpstreamConnection extends EventEmitter {
       const onClose = () => fail(new UpstreamError('the upstream closed the connection during login'));
       client.on('error', onError);
       client.on('close', onClose);
+      // The gateway's own socket, so that its writes can be coalesced (see coalesce-writes.ts).
+      const sock = connect({ host: upstream.host, port: upstream.port });
+      sock.setMaxListeners(0);
+      coalesceWrites(sock);
       client.connect({
+        sock,
         host: upstream.host,
         port: upstream.port,
         username: user,
