@@ -7,16 +7,18 @@
  * endpoint. A held DELETE is approved through the real `gatehouse approvals` CLI; the session log
  * is read and verified with the real CLI.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { StoredEvent } from '@gatehouse/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_CLIENT_ID, type AgentBed, startAgentBed } from './fixtures/agent-bed.js';
 import { APP_PASSWORD, APP_USER } from './fixtures/postgres.js';
-import { REPO, runCli } from './support/cli.js';
-
-const AGENT = join(REPO, 'examples/openai-agents/dist/main.js');
+import {
+  environOf,
+  type HeldRequest,
+  pendingApproval,
+  startAgent,
+  type Transcript,
+} from './support/agent-process.js';
+import { runCli } from './support/cli.js';
 
 const SELECT = 'SELECT id, name, email, ssn, card_number FROM customers ORDER BY id';
 const DROP = 'DROP TABLE customers';
@@ -31,11 +33,6 @@ const STEPS = [
   { tool: 'run_command', arguments: { command: SHELL } },
   { tool: 'list_pods', arguments: { namespace: null } },
 ];
-
-interface Transcript {
-  finalOutput: string;
-  toolCalls: { callId: string; name: string; arguments: Record<string, unknown>; output: string }[];
-}
 
 interface SessionJson {
   id: string;
@@ -54,74 +51,6 @@ let transcript: Transcript;
 let agentEnviron: Record<string, string>;
 let orderWhileHeld: string;
 let heldRequest: HeldRequest;
-
-interface HeldRequest {
-  id: string;
-  subject: string;
-  connection: string;
-  command: { text: string };
-}
-
-async function pendingApproval(text: string, agent: AgentProcess): Promise<HeldRequest> {
-  for (let i = 0; i < 300; i++) {
-    const listed = await runCli(
-      ['approvals', 'list', '--state', 'pending', '--json', '--server', bed.adminUrl],
-      { env: { GATEHOUSE_TOKEN: approverToken } },
-    );
-    if (listed.code !== 0) throw new Error(listed.stderr);
-    const found = (JSON.parse(listed.stdout) as HeldRequest[]).find((r) => r.command.text === text);
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the agent's ${text} was never held; agent output:\n${agent.stderr()}`);
-}
-
-interface AgentProcess {
-  readonly child: ChildProcess;
-  stderr(): string;
-  /** Exit status and what the model was shown. */
-  done(): Promise<{ code: number | null; transcript: Transcript }>;
-}
-
-/** Runs the built example with a scripted model, with exactly `env` as its environment. */
-function startAgent(name: string, steps: readonly unknown[], env: Record<string, string>): AgentProcess {
-  const script = join(bed.dir, `${name}.script.json`);
-  writeFileSync(script, JSON.stringify({ steps }));
-  const transcriptFile = join(bed.dir, `${name}.transcript.json`);
-  const child = spawn(
-    process.execPath,
-    [AGENT, '--scripted', script, '--transcript', transcriptFile, 'Check on the shop and tidy up.'],
-    { cwd: bed.dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  child.stdout?.on('data', () => {});
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  return {
-    child,
-    stderr: () => stderr,
-    done: async () => {
-      const code = await exited;
-      const transcript =
-        code === 0
-          ? (JSON.parse(readFileSync(transcriptFile, 'utf8')) as Transcript)
-          : { finalOutput: '', toolCalls: [] };
-      return { code, transcript };
-    },
-  };
-}
-
-function environOf(child: ChildProcess): Record<string, string> {
-  const raw = readFileSync(`/proc/${child.pid}/environ`, 'utf8');
-  return Object.fromEntries(
-    raw
-      .split('\0')
-      .filter(Boolean)
-      .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
-  );
-}
 
 beforeAll(async () => {
   bed = await startAgentBed({
@@ -142,6 +71,10 @@ beforeAll(async () => {
     sshPolicy: `      rules:
         - { id: no-rm, action: deny, message: Removing files is not allowed., shell: { programs: [rm] } }`,
     kubernetesPolicy: `      rules:
+        - id: system-namespaces
+          action: deny
+          message: The kube-system namespace is off limits.
+          kubernetes: { namespaces: [kube-system] }
         - { id: reads, action: allow, kubernetes: { verbs: [get, list, watch] } }
       defaultAction: deny`,
   });
@@ -167,9 +100,9 @@ beforeAll(async () => {
   approverToken = issued.stdout.trim();
 
   // Only what an agent needs to reach Gatehouse: no PATH, HOME or anything else of the test's.
-  const agent = startAgent('main', STEPS, { ...bed.agentEnv });
+  const agent = startAgent(bed.dir, 'main', STEPS, { ...bed.agentEnv });
   try {
-    heldRequest = await pendingApproval(DELETE, agent);
+    heldRequest = await pendingApproval(bed.adminUrl, approverToken, DELETE, agent);
     agentEnviron = environOf(agent.child);
     orderWhileHeld = await bed.cluster.psql('SELECT count(*) FROM orders WHERE id = 3', {
       user: APP_USER,
@@ -204,8 +137,11 @@ function rowsOf(text: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-async function agentSessions(): Promise<SessionJson[]> {
-  const listed = await runCli([
+let sessionsOnce: Promise<SessionJson[]> | undefined;
+
+/** The agent's sessions after the first run, read once with the CLI (each CLI run costs seconds here). */
+function agentSessions(): Promise<SessionJson[]> {
+  sessionsOnce ??= runCli([
     'sessions',
     'list',
     '--user',
@@ -213,9 +149,11 @@ async function agentSessions(): Promise<SessionJson[]> {
     '--json',
     '--config',
     bed.configFile,
-  ]);
-  expect(listed.code, listed.stderr).toBe(0);
-  return JSON.parse(listed.stdout) as SessionJson[];
+  ]).then((listed) => {
+    if (listed.code !== 0) throw new Error(listed.stderr);
+    return JSON.parse(listed.stdout) as SessionJson[];
+  });
+  return sessionsOnce;
 }
 
 async function eventsOf(session: string): Promise<StoredEvent[]> {
@@ -337,7 +275,7 @@ describe('an OpenAI Agents SDK agent through Gatehouse', () => {
     const logged = JSON.stringify(events);
     expect(logged).not.toContain(bed.agentEnv['GATEHOUSE_CLIENT_SECRET']);
     expect(logged).not.toContain('ada@example.com');
-  });
+  }, 90_000);
 
   it('reads as a timeline with `gatehouse sessions show`', async () => {
     const db = (await agentSessions()).find((s) => s.protocol === 'postgres');
@@ -347,13 +285,13 @@ describe('an OpenAI Agents SDK agent through Gatehouse', () => {
     expect(shown.stdout).toMatch(/decision\s+deny by no-drops: Dropping or truncating tables/);
     expect(shown.stdout).toMatch(/approval\s+approved by alice: OPS-7 duplicate order/);
     expect(shown.stdout).toMatch(/result\s+ok, DELETE 1/);
-  });
+  }, 90_000);
 
   it('leaves a session log that `gatehouse verify` accepts', async () => {
     const verified = await runCli(['verify', '--config', bed.configFile]);
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/^OK /);
-  });
+  }, 90_000);
 });
 
 describe('when Gatehouse refuses, or an approver says no', () => {
@@ -374,17 +312,19 @@ describe('when Gatehouse refuses, or an approver says no', () => {
     const { GATEHOUSE_TOKEN_URL, GATEHOUSE_CLIENT_ID, GATEHOUSE_CLIENT_SECRET, ...endpoints } = bed.agentEnv;
     const held = 'DELETE FROM orders WHERE id = 2';
     const agent = startAgent(
+      bed.dir,
       'refused',
       [
         { tool: 'sql_query', arguments: { sql: held } },
         { tool: 'run_command', arguments: { command: 'rm -rf /tmp/gatehouse-agent-victim' } },
+        { tool: 'list_pods', arguments: { namespace: 'kube-system' } },
         { tool: 'sql_query', arguments: { sql: 'SELECT count(*) AS n FROM orders' } },
       ],
       { ...endpoints, GATEHOUSE_TOKEN: issued.stdout.trim() },
     );
     let request: HeldRequest;
     try {
-      request = await pendingApproval(held, agent);
+      request = await pendingApproval(bed.adminUrl, approverToken, held, agent);
       const denied = await runCli(
         ['approvals', 'deny', request.id, '--reason', 'not during the freeze', '--server', bed.adminUrl],
         { env: { GATEHOUSE_TOKEN: approverToken } },
@@ -400,6 +340,7 @@ describe('when Gatehouse refuses, or an approver says no', () => {
     expect(seen.toolCalls.map((c) => c.output)).toEqual([
       `The statement was not run: an approver denied this command (SQLSTATE 42501): request ${request.id} was denied by alice: not during the freeze`,
       'exit status 126: the command was not run: Gatehouse policy does not allow this command\nstdout:\n\nstderr:\ngatehouse: denied: Removing files is not allowed. (rule no-rm)\n',
+      'The request was not run: Gatehouse policy does not allow this command (HTTP 403): The kube-system namespace is off limits. (rule system-namespaces)',
       // Order 2 is still there; order 3 went with the approved DELETE above.
       'SELECT 1\n{"n":"2"}',
     ]);

@@ -14,8 +14,9 @@ export function clip(text: string, max = MAX_TOOL_OUTPUT_CHARS): string {
 }
 
 /**
- * Gatehouse answers a refused command with the rule's message and id, `… (rule no-drops)`, or with
- * the approval's outcome, `request apr_… was denied by alice: …` / `… was not approved in time`.
+ * Gatehouse answers a refused command with the rule's message and id, `… (rule no-drops)` (or
+ * `command not allowed by policy` when no rule matched and the default is deny), or with the
+ * approval's outcome, `request apr_… was denied by alice: …` / `… was not approved in time`.
  * Saying which it was up front spares the model from guessing whether to retry.
  */
 export function refusalKind(message: string): string | undefined {
@@ -23,7 +24,11 @@ export function refusalKind(message: string): string | undefined {
   if (/\brequest apr_\w+ was not approved in time\b/.test(message)) {
     return 'nobody approved this command in time';
   }
-  if (/\(rule [^)]+\)\s*$/.test(message) || /^gatehouse: denied: /.test(message)) {
+  if (
+    /\(rule [^)]+\)\s*$/.test(message) ||
+    /^gatehouse: denied: /.test(message) ||
+    message === 'command not allowed by policy'
+  ) {
     return 'Gatehouse policy does not allow this command';
   }
   return undefined;

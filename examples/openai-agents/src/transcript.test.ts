@@ -27,6 +27,7 @@ describe('refusalKind', () => {
   it.each([
     ['Dropping tables is not allowed. (rule no-drops)', 'Gatehouse policy does not allow this command'],
     ['gatehouse: denied: removing files is not allowed', 'Gatehouse policy does not allow this command'],
+    ['command not allowed by policy', 'Gatehouse policy does not allow this command'],
     ['request apr_abc123 was denied by alice: not today', 'an approver denied this command'],
     ['request apr_abc123 was not approved in time', 'nobody approved this command in time'],
     ['relation "nope" does not exist', undefined],
