@@ -9,6 +9,7 @@ export default defineConfig({
       'protocols/*/src/**/*.test.ts',
       'gateway/src/**/*.test.ts',
       'cli/src/**/*.test.ts',
+      'examples/*/src/**/*.test.ts',
       'test/**/*.test.ts',
     ],
     // Throughput measurements are benchmarks, not tests: `pnpm bench` runs them with GATEHOUSE_BENCH=1.

@@ -1,13 +1,23 @@
 /**
  * `gatehouse demo` end to end, as the README's tour uses it: the real CLI starts the sample API and
  * a throwaway PostgreSQL cluster behind the gateway, real `curl` and `psql` (sslmode=require, the
- * token as the password) go through it, and Ctrl-C stops everything, the cluster included.
+ * token as the password) go through it, the OpenAI Agents SDK example runs its demo script against
+ * it, and Ctrl-C stops everything, the cluster included.
  */
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type CliProcess, freePort, tempDir as makeTempDir, run, startCli } from './support/cli.js';
+import { pendingApproval, startAgent } from './support/agent-process.js';
+import {
+  type CliProcess,
+  freePort,
+  tempDir as makeTempDir,
+  REPO,
+  run,
+  runCli,
+  startCli,
+} from './support/cli.js';
 
 const dirs: string[] = [];
 function tempDir(prefix: string): string {
@@ -70,7 +80,7 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 describe('gatehouse demo with PostgreSQL', () => {
-  it('serves masked rows over psql, refuses a DROP, keeps the HTTP API, and stops the cluster on Ctrl-C', async () => {
+  it('serves masked rows over psql, refuses a DROP, keeps the HTTP API, runs the agent example, and stops the cluster on Ctrl-C', async () => {
     const parent = tempDir('gatehouse-demo-');
     // The cluster runs as the `postgres` user when the tests run as root: it must pass through.
     chmodSync(parent, 0o711);
@@ -131,13 +141,51 @@ describe('gatehouse demo with PostgreSQL', () => {
     expect(curl.stdout).toContain('Ada Lovelace');
     expect(curl.stdout).not.toContain('ada@example.com');
 
+    // The tour's agent step: the example's demo script, its DELETE denied by the approver.
+    const caFile = join(dataDir, 'postgres-ca.pem');
+    const x509 = await run('openssl', [
+      'x509',
+      '-in',
+      join(dataDir, 'postgres/self-signed.pem'),
+      '-out',
+      caFile,
+    ]);
+    expect(x509.code, x509.stderr).toBe(0);
+    expect(readFileSync(caFile, 'utf8')).not.toContain('PRIVATE KEY');
+    const script = JSON.parse(readFileSync(join(REPO, 'examples/openai-agents/scripts/demo.json'), 'utf8'));
+    const agent = startAgent(dataDir, 'tour', script.steps, {
+      GATEHOUSE_TOKEN: token,
+      GATEHOUSE_CA_FILE: caFile,
+      GATEHOUSE_PG_URL: `postgres://agent@127.0.0.1:${ports.pg}/demo`,
+    });
+    const approver = cli.output().match(/export GATEHOUSE_TOKEN=(\S+)/)?.[1] ?? '';
+    const adminUrl = `http://127.0.0.1:${ports.admin}`;
+    const held = await pendingApproval(adminUrl, approver, 'DELETE FROM orders', agent);
+    const denied = await runCli(
+      ['approvals', 'deny', held.id, '--reason', 'not today', '--server', adminUrl],
+      {
+        env: { GATEHOUSE_TOKEN: approver },
+      },
+    );
+    expect(denied.code, denied.stderr).toBe(0);
+    const { code, transcript } = await agent.done();
+    expect(code, agent.stderr()).toBe(0);
+    const [rows, drop2, del] = transcript.toolCalls.map((c) => c.output);
+    expect(rows).toContain('"name":"Ada Lovelace","email":"***@******e.com"');
+    expect(drop2).toContain(
+      'Dropping or truncating tables is not allowed through the gateway. (rule no-drops)',
+    );
+    expect(del).toBe(
+      `The statement was not run: an approver denied this command (SQLSTATE 42501): request ${held.id} was denied by alice: not today`,
+    );
+
     cli.child.kill('SIGINT');
     expect(await cli.exited()).toBe(0);
     expect(await portOpen(clusterPort)).toBe(false);
     expect(await portOpen(ports.pg)).toBe(false);
     expect(existsSync(join(dataDir, 'postgres-cluster'))).toBe(false);
     expect(existsSync(passwordFile)).toBe(false);
-  }, 90_000);
+  }, 180_000);
 
   it('stops the half-started cluster when Ctrl-C comes during startup', async () => {
     const parent = tempDir('gatehouse-demo-');

@@ -44,6 +44,16 @@ export interface AdminRouteSpec {
   readonly handler: AdminRoute;
 }
 
+/**
+ * A route outside `/api/` that does its own authentication (the development token endpoint, which
+ * authenticates OAuth clients rather than bearer tokens).
+ */
+export interface OpenRouteSpec {
+  readonly method: string;
+  readonly path: string;
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+}
+
 export interface AdminApiOptions {
   readonly host: string;
   readonly port: number;
@@ -54,6 +64,7 @@ export interface AdminApiOptions {
   readonly logger: Logger;
   readonly health: () => { log: LogHealth; sessionsOpen: number; draining: boolean };
   readonly routes?: readonly AdminRouteSpec[];
+  readonly openRoutes?: readonly OpenRouteSpec[];
 }
 
 const MAX_LIMIT = 1000;
@@ -114,6 +125,15 @@ export class AdminApi {
       res.writeHead(200, { 'content-type': this.#opts.metrics.registry.contentType });
       res.end(text);
       return;
+    }
+    const open = (this.#opts.openRoutes ?? []).filter((r) => r.path === url.pathname);
+    if (open.length > 0) {
+      const route = open.find((r) => r.method === method);
+      if (route === undefined) {
+        res.setHeader('allow', open.map((r) => r.method).join(', '));
+        return sendError(res, 405, 'method_not_allowed', `${method} not allowed here`);
+      }
+      return route.handler(req, res);
     }
     if (!url.pathname.startsWith('/api/')) return sendError(res, 404, 'not_found', 'no such endpoint');
 

@@ -22,8 +22,8 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   return match?.[1];
 }
 
-/** Reads a JSON request body of at most `limit` bytes; rejects on anything else. */
-export async function readJsonBody(req: IncomingMessage, limit = 64 * 1024): Promise<unknown> {
+/** Reads a request body of at most `limit` bytes as UTF-8; rejects with a RangeError when larger. */
+export async function readTextBody(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -31,6 +31,12 @@ export async function readJsonBody(req: IncomingMessage, limit = 64 * 1024): Pro
     if (size > limit) throw new RangeError('request body too large');
     chunks.push(chunk as Buffer);
   }
-  if (size === 0) return {};
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads a JSON request body of at most `limit` bytes; rejects on anything else. */
+export async function readJsonBody(req: IncomingMessage, limit = 64 * 1024): Promise<unknown> {
+  const text = await readTextBody(req, limit);
+  if (text === '') return {};
+  return JSON.parse(text) as unknown;
 }

@@ -5,6 +5,7 @@ export {
   type AdminLogReader,
   type AdminRoute,
   type AdminRouteSpec,
+  type OpenRouteSpec,
   type SessionFilter,
 } from './admin-api.js';
 export { Gateway, type GatewayConnection, type GatewayOptions } from './gateway.js';
@@ -22,3 +23,4 @@ export {
   startFromConfig,
 } from './runtime.js';
 export { denialMessage, Session, type SessionDeps } from './session.js';
+export { TOKEN_ENDPOINT_PATH, tokenRoute } from './token-route.js';

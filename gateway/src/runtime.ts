@@ -1,7 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import type { GatehouseConfig } from '@gatehouse/config';
 import type { ApprovalBroker, ConnectionSettings, Logger, PolicyEngine } from '@gatehouse/core';
-import { createTokenVerifier, loadOrCreateDevIssuer, type ProviderOptions } from '@gatehouse/identity';
+import {
+  createDevTokenEndpoint,
+  createTokenVerifier,
+  loadOrCreateDevIssuer,
+  type ProviderOptions,
+} from '@gatehouse/identity';
 import { ApprovalService, compilePolicy } from '@gatehouse/policy';
 import { openSessionLog, type SessionLog } from '@gatehouse/session-log';
 import { AdminApi } from './admin-api.js';
@@ -10,6 +15,7 @@ import { Gateway } from './gateway.js';
 import { createLogger } from './logger.js';
 import { recordingRoutes } from './recording-routes.js';
 import type { ProtocolRegistry } from './registry.js';
+import { TOKEN_ENDPOINT_PATH, tokenRoute } from './token-route.js';
 
 export interface RunningGateway {
   readonly gateway: Gateway;
@@ -129,6 +135,12 @@ export async function startFromConfig(config: GatehouseConfig, opts: StartOption
       maxConnectionsPerSource: config.limits.maxConnectionsPerSource,
     });
     const running = gateway;
+    const clients = config.identity.devIssuer.clients;
+    // The config loader refuses clients without the development issuer or the admin API.
+    const openRoutes =
+      devIssuer !== undefined && clients.length > 0
+        ? [tokenRoute(createDevTokenEndpoint(devIssuer, clients), logger)]
+        : [];
     if (config.admin.enabled) {
       admin = await AdminApi.start({
         host: config.admin.listen.host,
@@ -143,8 +155,15 @@ export async function startFromConfig(config: GatehouseConfig, opts: StartOption
           ...approvalRoutes(approvals, config.approvals.approverGroups),
           ...recordingRoutes(log.reader()),
         ],
+        openRoutes,
       });
       logger.info({ listen: admin.address() }, 'admin API listening');
+      if (openRoutes.length > 0) {
+        logger.warn(
+          { path: TOKEN_ENDPOINT_PATH, clients: clients.map((c) => c.id) },
+          'development token endpoint enabled: never in production',
+        );
+      }
     }
     let closing: Promise<void> | undefined;
     return {

@@ -252,6 +252,38 @@ const cases: Case[] = [
     message: 'issuer "https://i" is already configured at identity.devIssuer.issuer',
   },
   {
+    name: 'token endpoint clients without the development issuer',
+    yaml: 'identity:\n  devIssuer:\n    clients: [{ id: a, secret: 0123456789abcdef }]',
+    path: 'identity.devIssuer.clients',
+    message: 'clients get tokens from the development issuer: set identity.devIssuer.enabled: true',
+  },
+  {
+    name: 'token endpoint clients without the admin API',
+    yaml: 'admin: { enabled: false }\nidentity:\n  devIssuer:\n    enabled: true\n    clients: [{ id: a, secret: 0123456789abcdef }]',
+    path: 'identity.devIssuer.clients',
+    message: 'the token endpoint for these clients is served by the admin API: remove admin.enabled: false',
+  },
+  {
+    name: 'a short client secret',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a config secret reference
+    yaml: 'identity:\n  devIssuer:\n    enabled: true\n    clients: [{ id: a, secret: "${env:S}" }]',
+    env: { S: 'short-pw' },
+    path: 'identity.devIssuer.clients[0].secret',
+    message: 'must be at least 16 characters: anyone who guesses it gets tokens',
+  },
+  {
+    name: 'a client id given twice',
+    yaml: 'identity:\n  devIssuer:\n    enabled: true\n    clients:\n      - { id: a, secret: 0123456789abcdef }\n      - { id: a, secret: 0123456789abcdeg }',
+    path: 'identity.devIssuer.clients[1].id',
+    message: 'client id "a" is given twice',
+  },
+  {
+    name: 'a client token lifetime over 24h',
+    yaml: 'identity:\n  devIssuer:\n    enabled: true\n    clients: [{ id: a, secret: 0123456789abcdef, ttl: 2d }]',
+    path: 'identity.devIssuer.clients[0].ttl',
+    message: 'must be between 1s and 24h',
+  },
+  {
     name: 'bad connection name',
     yaml: `connections:\n  - { name: Orders DB, protocol: http, listen: 1, upstream: { url: "http://x" } }`,
     path: 'connections[0].name',

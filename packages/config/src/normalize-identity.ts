@@ -3,6 +3,7 @@ import type { KeyPath } from './problems.js';
 import {
   ASYMMETRIC_ALGORITHMS,
   type AsymmetricAlgorithm,
+  type DevIssuerClientConfig,
   type DevIssuerConfig,
   type IdentityConfig,
   type IdentityProviderConfig,
@@ -21,22 +22,37 @@ export interface RawProvider {
   allowInsecureHttp?: boolean;
 }
 
+export interface RawDevClient {
+  id: string;
+  secret: string;
+  subject?: string;
+  groups?: string[];
+  ttl?: string;
+}
+
 export interface RawIdentity {
   providers?: RawProvider[];
   groupsClaim?: string;
   clockTolerance?: string;
-  devIssuer?: Partial<DevIssuerConfig>;
+  devIssuer?: { enabled?: boolean; issuer?: string; audience?: string; clients?: RawDevClient[] };
 }
 
 const KEY_SOURCES = ['discovery', 'discoveryUrl', 'jwksUri', 'jwksFile'] as const;
 const MAX_CLOCK_TOLERANCE_MS = 300_000;
+const DEV_TOKEN_TTL_MS = 15 * 60_000;
+/** The development issuer's own bounds on a token's lifetime. */
+const MIN_DEV_TOKEN_TTL_MS = 1_000;
+const MAX_DEV_TOKEN_TTL_MS = 24 * 60 * 60_000;
+const MIN_CLIENT_SECRET_CHARS = 16;
 
 export function normalizeIdentity(raw: RawIdentity, ctx: NormalizeContext): IdentityConfig {
   const groupsClaim = raw.groupsClaim ?? 'groups';
+  const enabled = raw.devIssuer?.enabled ?? false;
   const devIssuer: DevIssuerConfig = {
-    enabled: raw.devIssuer?.enabled ?? false,
+    enabled,
     issuer: raw.devIssuer?.issuer ?? 'urn:gatehouse:dev',
     audience: raw.devIssuer?.audience ?? 'gatehouse',
+    clients: normalizeDevClients(raw.devIssuer?.clients ?? [], enabled, ctx),
   };
   const providers = (raw.providers ?? []).map((p, i) =>
     normalizeProvider(p, ['identity', 'providers', i], groupsClaim, ctx),
@@ -63,6 +79,41 @@ export function normalizeIdentity(raw: RawIdentity, ctx: NormalizeContext): Iden
     );
   }
   return { providers, groupsClaim, clockToleranceMs, devIssuer };
+}
+
+function normalizeDevClients(
+  raw: readonly RawDevClient[],
+  enabled: boolean,
+  ctx: NormalizeContext,
+): DevIssuerClientConfig[] {
+  const path: KeyPath = ['identity', 'devIssuer', 'clients'];
+  // Registered first, so that no message below can quote a secret.
+  for (const client of raw) ctx.secret(client.secret);
+  if (raw.length > 0 && !enabled) {
+    ctx.add(path, 'clients get tokens from the development issuer: set identity.devIssuer.enabled: true');
+  }
+  const ids = new Set<string>();
+  return raw.map((client, i) => {
+    if (ids.has(client.id)) ctx.add([...path, i, 'id'], `client id ${ctx.show(client.id)} is given twice`);
+    ids.add(client.id);
+    if (client.secret.length < MIN_CLIENT_SECRET_CHARS) {
+      ctx.add(
+        [...path, i, 'secret'],
+        `must be at least ${MIN_CLIENT_SECRET_CHARS} characters: anyone who guesses it gets tokens`,
+      );
+    }
+    const ttlMs = ctx.duration([...path, i, 'ttl'], client.ttl, DEV_TOKEN_TTL_MS);
+    if (ttlMs < MIN_DEV_TOKEN_TTL_MS || ttlMs > MAX_DEV_TOKEN_TTL_MS) {
+      ctx.add([...path, i, 'ttl'], 'must be between 1s and 24h');
+    }
+    return {
+      id: client.id,
+      secret: client.secret,
+      subject: client.subject ?? client.id,
+      groups: client.groups ?? [],
+      ttlMs,
+    };
+  });
 }
 
 function normalizeProvider(

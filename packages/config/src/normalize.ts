@@ -62,10 +62,17 @@ export function normalizeConfig(
     10_000,
   );
   if (handshakeTimeoutMs === 0) ctx.add(['limits', 'handshakeTimeout'], 'must be longer than 0');
+  const identity = normalizeIdentity(raw.identity ?? {}, ctx);
+  if (identity.devIssuer.clients.length > 0 && !admin.enabled) {
+    ctx.add(
+      ['identity', 'devIssuer', 'clients'],
+      'the token endpoint for these clients is served by the admin API: remove admin.enabled: false',
+    );
+  }
   return {
     file,
     dataDir,
-    identity: normalizeIdentity(raw.identity ?? {}, ctx),
+    identity,
     sessionLog,
     admin,
     approvals: normalizeApprovals(raw.approvals ?? {}, ctx),

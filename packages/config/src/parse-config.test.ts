@@ -120,6 +120,7 @@ describe('parseConfig: a valid file', () => {
       enabled: true,
       issuer: 'urn:gatehouse:dev',
       audience: 'gatehouse',
+      clients: [],
     });
     const [first, second] = config.identity.providers;
     expect(first).toMatchObject({
@@ -217,7 +218,7 @@ describe('parseConfig: a valid file', () => {
       providers: [],
       groupsClaim: 'groups',
       clockToleranceMs: 30_000,
-      devIssuer: { enabled: false, issuer: 'urn:gatehouse:dev', audience: 'gatehouse' },
+      devIssuer: { enabled: false, issuer: 'urn:gatehouse:dev', audience: 'gatehouse', clients: [] },
     });
     expect(minimal.approvals).toEqual({ approverGroups: [], timeoutMs: 300_000 });
     expect(minimal.policies).toEqual({});
@@ -244,6 +245,35 @@ identity:
     const config = parse('identity:\npolicies:\nconnections:\n');
     expect(config.identity.providers).toEqual([]);
     expect(config.connections).toEqual([]);
+  });
+
+  it('normalises the token endpoint clients of the development issuer, their secrets out of sight', () => {
+    const parsed = parseConfig(
+      [
+        'identity:',
+        '  devIssuer:',
+        '    enabled: true',
+        '    clients:',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a config secret reference
+        '      - { id: support-agent, secret: "${env:AGENT_SECRET}", groups: [agents], ttl: 10m }',
+        '      - { id: batch, secret: literal-secret-0123456789, subject: "job:batch" }',
+      ].join('\n'),
+      { file, env: { AGENT_SECRET: 'env-secret-0123456789' } },
+    );
+    expect(parsed.identity.devIssuer.clients).toEqual([
+      {
+        id: 'support-agent',
+        secret: 'env-secret-0123456789',
+        subject: 'support-agent',
+        groups: ['agents'],
+        ttlMs: 600_000,
+      },
+      { id: 'batch', secret: 'literal-secret-0123456789', subject: 'job:batch', groups: [], ttlMs: 900_000 },
+    ]);
+    expect(parsed.secrets).toEqual(
+      expect.arrayContaining(['env-secret-0123456789', 'literal-secret-0123456789']),
+    );
+    expect(JSON.stringify(parsed)).not.toContain('literal-secret-0123456789');
   });
 
   it('allows the admin port to be reused when the admin API is off', () => {

@@ -107,6 +107,24 @@ const providerSchema: Schema = {
   },
 };
 
+const devClientSchema: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'secret'],
+  description: 'A workload (an agent) that obtains development tokens with its client id and secret.',
+  properties: {
+    id: str('The client_id.'),
+    secret: {
+      type: 'string',
+      minLength: 1,
+      description: `The client_secret, at least 16 characters; use \${env:…} or \${file:…}.`,
+    },
+    subject: str('`sub` of the issued tokens; default: the client id.'),
+    groups: strList('`groups` of the issued tokens.'),
+    ttl: durationSchema('Lifetime of each token, at most 24h.', '15m'),
+  },
+};
+
 const identitySchema: Schema = {
   type: 'object',
   additionalProperties: false,
@@ -123,6 +141,12 @@ const identitySchema: Schema = {
         enabled: { type: 'boolean', default: false },
         issuer: { ...str(), default: 'urn:gatehouse:dev' },
         audience: { ...str(), default: 'gatehouse' },
+        clients: {
+          type: 'array',
+          items: devClientSchema,
+          description:
+            'OAuth 2.0 clients that may get tokens from the admin API (POST /oauth/token, client-credentials grant), standing in for an IdP locally.',
+        },
       },
     },
   },

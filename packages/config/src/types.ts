@@ -54,10 +54,24 @@ export interface IdentityProviderConfig {
   readonly allowInsecureHttp: boolean;
 }
 
+/** An OAuth 2.0 client of the development issuer's token endpoint (client-credentials grant). */
+export interface DevIssuerClientConfig {
+  readonly id: string;
+  /** Compared in constant time; a secret value, redacted like passwords. */
+  readonly secret: string;
+  /** `sub` of the tokens issued to this client; default its id. */
+  readonly subject: string;
+  readonly groups: readonly string[];
+  /** Lifetime of each token. */
+  readonly ttlMs: number;
+}
+
 export interface DevIssuerConfig {
   readonly enabled: boolean;
   readonly issuer: string;
   readonly audience: string;
+  /** Clients of the token endpoint on the admin API (`POST /oauth/token`); none: no endpoint. */
+  readonly clients: readonly DevIssuerClientConfig[];
 }
 
 export interface IdentityConfig {

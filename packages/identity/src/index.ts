@@ -1,5 +1,13 @@
 export { ASYMMETRIC_ALGORITHMS } from './algorithms.js';
 export {
+  createDevTokenEndpoint,
+  type DevClient,
+  type TokenAnswer,
+  type TokenEndpoint,
+  type TokenErrorCode,
+  type TokenRequest,
+} from './client-credentials.js';
+export {
   DEV_ISSUER_DEFAULT_AUDIENCE,
   DEV_ISSUER_DEFAULT_ISSUER,
   DEV_TOKEN_DEFAULT_TTL_MS,
