@@ -67,10 +67,13 @@ export class ChainWriter {
   #fault: WriterFault = NO_FAULT;
   #faultsUsed = false;
 
-  /** Opens the write connection; `head` is what the log was checked against when it was opened. */
-  constructor(path: string, head: { readonly seq: number; readonly hash: string }) {
+  /**
+   * Opens the write connection; `head` is what the log was checked against when it was opened, and
+   * `walLimitBytes` the size the WAL file is cut back to when it starts over.
+   */
+  constructor(path: string, head: { readonly seq: number; readonly hash: string }, walLimitBytes: number) {
     this.#path = path;
-    const db = openWriteConnection(path);
+    const db = openWriteConnection(path, walLimitBytes);
     try {
       const found = readHead(db);
       if (found.seq !== head.seq || found.hash !== head.hash) {

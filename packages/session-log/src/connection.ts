@@ -9,20 +9,21 @@ import Database from 'better-sqlite3';
 const WRITE_BUSY_TIMEOUT_MS = 250;
 /** Opening and checking the log at start may wait for a checkpoint of a previous run to finish. */
 const OPEN_BUSY_TIMEOUT_MS = 5000;
-const JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024;
 
 /**
  * Opens the log's database for writing: WAL mode, `synchronous = NORMAL` (a commit is written to
  * the WAL and survives a crash of the process; the log syncs the WAL itself when commits must
  * survive power loss), no automatic checkpoints (a checkpoint syncs the database file, which must
- * not happen inside a commit on the event loop; the checkpointer thread runs them).
+ * not happen inside a commit on the event loop; the checkpointer thread runs them). When the WAL
+ * starts over it is cut back to `walLimitBytes`, so that its file size keeps telling how much was
+ * written since (the log decides when to checkpoint from it).
  */
-export function openWriteConnection(path: string): Database.Database {
+export function openWriteConnection(path: string, walLimitBytes: number): Database.Database {
   const db = openWalConnection(path, WRITE_BUSY_TIMEOUT_MS);
   try {
     db.pragma('synchronous = NORMAL');
     db.pragma('wal_autocheckpoint = 0');
-    db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
+    db.pragma(`journal_size_limit = ${Math.floor(walLimitBytes)}`);
     return db;
   } catch (err) {
     db.close();

@@ -107,7 +107,7 @@ export class SqliteSessionLog implements FaultySessionLog {
     this.strict = parts.strict;
     this.path = parts.path;
     this.#anchoredSeq = parts.head.seq;
-    this.#writer = new ChainWriter(parts.path, parts.head);
+    this.#writer = new ChainWriter(parts.path, parts.head, parts.checkpoint.walBytes);
     if (parts.fault.kind !== 'none') this.#writer.injectFault(parts.fault);
     this.#anchor = new AnchorWriter(
       parts.anchorPath,
@@ -292,6 +292,10 @@ export class SqliteSessionLog implements FaultySessionLog {
     this.#flush();
   }
 
+  /**
+   * The WAL file is cut back to `walBytes` whenever it starts over, so a file past that size holds
+   * at least that much written since: worth a checkpoint.
+   */
   #checkWal(): void {
     this.#commitsSinceWalCheck = 0;
     let size: number;
@@ -301,7 +305,7 @@ export class SqliteSessionLog implements FaultySessionLog {
       return;
     }
     const { walBytes } = this.#p.checkpoint;
-    if (size < walBytes) return;
+    if (size <= walBytes) return;
     if (size < walBytes * WAL_CAP_FACTOR) {
       this.#checkpointer.request();
       return;
