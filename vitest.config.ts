@@ -16,9 +16,7 @@ export default defineConfig({
     exclude: [
       '**/node_modules/**',
       '**/dist/**',
-      ...(process.env['GATEHOUSE_BENCH']
-        ? []
-        : ['**/*throughput.test.ts', 'test/postgres-bench.e2e.test.ts', 'test/ssh-bench.e2e.test.ts']),
+      ...(process.env['GATEHOUSE_BENCH'] ? [] : ['**/*throughput.test.ts', 'test/ssh-bench.e2e.test.ts']),
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -40,10 +40,8 @@ const SUITES = {
     return policyMarkdown(m.run());
   },
   postgres: async () => {
-    const out = vitestBench('test/postgres-bench.e2e.test.ts', { GATEHOUSE_PG_BENCH: '1' });
-    const start = out.indexOf('pgbench -S');
-    const table = start < 0 ? out : out.slice(start).split(/\n\s*\n/)[0];
-    return ['```', table.trim(), '```'].join('\n');
+    const m = await import(pathToFileURL(join(here, 'postgres.mjs')).href);
+    return m.toMarkdown(await m.run());
   },
   ssh: async () => {
     const out = vitestBench('test/ssh-bench.e2e.test.ts', {});
