@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { type EventType, LogWriteError, type StoredEvent } from '@gatehouse/core';
 import Database from 'better-sqlite3';
 import { unavailable } from './log-errors.js';
-import { readSchemaVersion, UPTO } from './schema.js';
+import { INDEXED_TYPES, readSchemaVersion, UPTO } from './schema.js';
 
 /** One session as derived from its events; sessions are never stored, let alone updated. */
 export interface SessionSummary {
@@ -182,8 +182,16 @@ export class SqliteSessionLogReader implements SessionLogReader {
   }
 
   eventsOfType(type: string, query: TypeQuery = {}): StoredEvent[] {
-    const sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE type = ? AND seq > ? ORDER BY seq LIMIT ?`;
-    const rows = this.#statement(sql).all(type, query.afterSeq ?? 0, limitOf(query.limit, -1));
+    const afterSeq = query.afterSeq ?? 0;
+    const limit = limitOf(query.limit, -1);
+    // Inline only for the fixed set of indexed types (their partial index needs the literal term).
+    const rows = INDEXED_TYPES.has(type)
+      ? this.#statement(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE type = '${type}' AND seq > ? ORDER BY seq LIMIT ?`,
+        ).all(afterSeq, limit)
+      : this.#statement(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE type = ? AND seq > ? ORDER BY seq LIMIT ?`,
+        ).all(type, afterSeq, limit);
     return (rows as EventRow[]).map(toStoredEvent);
   }
 

@@ -2,6 +2,12 @@ import type Database from 'better-sqlite3';
 
 export const SCHEMA_VERSION = 1;
 
+/**
+ * Event types with a partial index (see below). A query can use a partial index only when its
+ * WHERE clause repeats the index's term literally, so queries on these types name them inline.
+ */
+export const INDEXED_TYPES: ReadonlySet<string> = new Set(['session.start', 'approval']);
+
 export const APPEND_ONLY_MESSAGE = 'session log is append-only';
 
 /**
@@ -13,8 +19,12 @@ export const APPEND_ONLY_MESSAGE = 'session log is append-only';
 export const INDEX_LAG = 2048;
 
 /*
- * events_by_type carries the rowid (= seq): "session.start rows newest first" is a backwards scan.
- * New entries land at the end of each type's range, a handful of pages per commit.
+ * Types looked up across sessions have partial indexes of their own: "session.start rows newest
+ * first" (the sessions view) and approvals (recovered at start) are backwards and forwards scans of
+ * a small index. A live index over every event's type would cost a dirty page per event type in
+ * every commit — the commands, decisions and results of each statement land in three different
+ * leaves — which more than doubled the WAL frames written per commit. Queries on other types read
+ * session_events plus the unindexed tail by sequence number.
  *
  * session_events is derived from events (verify checks that it matches); index_runs records how far
  * it reaches. Both are append-only like the log itself. Queries read it and, for the unindexed
@@ -24,7 +34,7 @@ export const INDEX_LAG = 2048;
  * The insert trigger keeps ordinary SQL from writing anything but the next link of the chain; the
  * hash itself is checked by verify, not here, because SQLite has no SHA-256.
  */
-/** Last event covered by session_events; events after it are found through events_by_type or the rowid. */
+/** Last event covered by session_events; events after it are found through the rowid. */
 export const UPTO = '(SELECT coalesce(max(upto), 0) FROM index_runs)';
 
 /** A decision that denied, or an approval that did not approve: a refused command. */
@@ -46,7 +56,9 @@ CREATE TABLE IF NOT EXISTS events (
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_by_type ON events (type);
+DROP INDEX IF EXISTS events_by_type;
+CREATE INDEX IF NOT EXISTS events_session_starts ON events (seq) WHERE type = 'session.start';
+CREATE INDEX IF NOT EXISTS events_approvals ON events (seq) WHERE type = 'approval';
 CREATE TABLE IF NOT EXISTS session_events (
   session_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
