@@ -36,6 +36,7 @@ export class HttpConnection {
   readonly #server: Server;
   readonly #agent: Agent;
   readonly #secrets: string[];
+  #lastSecrets: { token: string; list: readonly string[] } | undefined;
   #queue: Promise<void> = Promise.resolve();
   /** Requests received and not yet answered (queued or in progress). */
   #active = 0;
@@ -195,7 +196,7 @@ export class HttpConnection {
     const command = httpRequest(text, { method, path: target.path, headers: headerNames(req.rawHeaders) });
     let ticket: CommandTicket;
     try {
-      ticket = await this.#execute(command, [auth.token, ...this.#secrets]);
+      ticket = await this.#execute(command, this.#secretsWith(auth.token));
     } catch (err) {
       const error = toGatewayError(err);
       const message =
@@ -236,8 +237,17 @@ export class HttpConnection {
     });
   }
 
+  /**
+   * The caller's token and the upstream credentials, as one array per token: the session log
+   * compiles its redaction once per array, and clients send the same token on every request.
+   */
+  #secretsWith(token: string): readonly string[] {
+    if (this.#lastSecrets?.token !== token) this.#lastSecrets = { token, list: [token, ...this.#secrets] };
+    return this.#lastSecrets.list;
+  }
+
   /** `session.execute`, but a request held for review gives way to a gateway shutdown. */
-  #execute(command: HttpRequestCommand, secrets: string[]): Promise<CommandTicket> {
+  #execute(command: HttpRequestCommand, secrets: readonly string[]): Promise<CommandTicket> {
     const { session } = this.#ctx;
     const held = session.execute(command, secrets);
     if (this.#signal.aborted) held.catch(() => undefined);
