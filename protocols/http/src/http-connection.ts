@@ -36,7 +36,6 @@ export class HttpConnection {
   readonly #server: Server;
   readonly #agent: Agent;
   readonly #secrets: string[];
-  #lastSecrets: { token: string; list: readonly string[] } | undefined;
   #queue: Promise<void> = Promise.resolve();
   /** Requests received and not yet answered (queued or in progress). */
   #active = 0;
@@ -196,7 +195,7 @@ export class HttpConnection {
     const command = httpRequest(text, { method, path: target.path, headers: headerNames(req.rawHeaders) });
     let ticket: CommandTicket;
     try {
-      ticket = await this.#execute(command, this.#secretsWith(auth.token));
+      ticket = await this.#execute(command, [auth.token, ...this.#secrets]);
     } catch (err) {
       const error = toGatewayError(err);
       const message =
@@ -235,15 +234,6 @@ export class HttpConnection {
       data: { status: outcome.status, requestBytes: outcome.requestBytes },
       ...(outcome.error === undefined ? {} : { error: outcome.error }),
     });
-  }
-
-  /**
-   * The caller's token and the upstream credentials, as one array per token: the session log
-   * compiles its redaction once per array, and clients send the same token on every request.
-   */
-  #secretsWith(token: string): readonly string[] {
-    if (this.#lastSecrets?.token !== token) this.#lastSecrets = { token, list: [token, ...this.#secrets] };
-    return this.#lastSecrets.list;
   }
 
   /** `session.execute`, but a request held for review gives way to a gateway shutdown. */

@@ -66,7 +66,6 @@ export class KubeConnection {
   #shuttingDown = false;
   #handshake: NodeJS.Timeout | undefined;
   readonly #maskers = new WeakMap<Masker, [SecretMasker, SecretMasker]>();
-  #secrets: { token: string; upstream: readonly string[]; list: readonly string[] } | undefined;
   end: { reason: EndReason; detail: string } | undefined;
 
   constructor(socket: Socket, ctx: ConnectionContext, signal: AbortSignal, deps: ConnectionDeps) {
@@ -170,16 +169,8 @@ export class KubeConnection {
     return { info, target, text: `${req.method} ${target}` };
   }
 
-  /**
-   * What the log redacts from this request's events. The same array comes back while the token and
-   * the upstream credentials stay the same: the log compiles its redaction once per array.
-   */
-  secrets(token: string, upstreamSecrets: readonly string[]): readonly string[] {
-    const last = this.#secrets;
-    if (last !== undefined && last.token === token && last.upstream === upstreamSecrets) return last.list;
-    const list = [token, ...upstreamSecrets.filter((s) => s.length >= MIN_SECRET_LENGTH)];
-    this.#secrets = { token, upstream: upstreamSecrets, list };
-    return list;
+  secrets(token: string, upstreamSecrets: readonly string[]): string[] {
+    return [token, ...upstreamSecrets.filter((s) => s.length >= MIN_SECRET_LENGTH)];
   }
 
   /** `session.execute`, but a request held for review gives way to a gateway shutdown. */
