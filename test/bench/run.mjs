@@ -54,6 +54,10 @@ const SUITES = {
     const m = await import(pathToFileURL(join(here, 'http.mjs')).href);
     return m.toMarkdown(await m.run());
   },
+  kubernetes: async () => {
+    const m = await import(pathToFileURL(join(here, 'kubernetes.mjs')).href);
+    return m.toMarkdown(await m.run());
+  },
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

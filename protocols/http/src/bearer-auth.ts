@@ -56,6 +56,8 @@ export class BearerAuth {
   readonly #clock: Clock;
   readonly #maxCached: number;
   readonly #cache = new Map<string, CachedToken>();
+  #lastToken = '';
+  #lastKey = '';
   #subject: string | undefined;
 
   constructor(session: GatewaySession, verifier: TokenVerifier, clock: Clock, maxCached = 16) {
@@ -79,7 +81,12 @@ export class BearerAuth {
           : 'the Authorization header is not a bearer token';
       return this.#fail(401, HttpErrorCode.Unauthenticated, message, authorization !== undefined, false);
     }
-    const key = tokenKey(token);
+    // Clients send the same token on every request: its hash is computed once.
+    if (token !== this.#lastToken) {
+      this.#lastToken = token;
+      this.#lastKey = tokenKey(token);
+    }
+    const key = this.#lastKey;
     const now = this.#clock.now().getTime();
     const hit = this.#cache.get(key);
     if (hit !== undefined && (hit.expiresAt === undefined || now < hit.expiresAt)) {

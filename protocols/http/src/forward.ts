@@ -7,12 +7,13 @@ import {
 } from 'node:http';
 import { request as secureRequest } from 'node:https';
 import type { Socket } from 'node:net';
-import { pipeline, Transform } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { ErrorCode, type Masker } from '@gatehouse/core';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import { MaskingLimitError } from './json-masker.js';
 import { decompressorFor, maskStreamFor } from './mask-stream.js';
 import { maskingPlan, responseHasBody } from './masking-plan.js';
+import { relayBody } from './relay-body.js';
 import { HttpErrorCode, sendError } from './responses.js';
 import type { UpstreamTarget } from './upstream.js';
 
@@ -202,20 +203,15 @@ export function forward(input: ForwardInput): Promise<ForwardOutcome> {
       });
       if (input.closeAfter()) headers['connection'] = 'close';
       res.writeHead(status, headers);
-      const counter = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          bytes += chunk.length;
-          done(null, chunk);
-        },
-      });
-      const stages: NodeJS.ReadWriteStream[] = [];
+      const stages: Duplex[] = [];
       if (decode !== undefined) stages.push(decompressorFor(decode));
       if (rewrite) stages.push(maskStreamFor(plan, input.masker, input.maxJsonTokenChars));
       // The gateway's own stages fail before any socket closes, so their errors are recorded as
       // they happen; broken sockets are attributed on 'close'.
       for (const stage of stages) stage.once('error', (err) => (error ??= stageError(err)));
-      stages.push(counter);
-      pipeline([upRes, ...stages, res], () => {});
+      relayBody(upRes, stages, res, (n) => {
+        bytes += n;
+      });
     });
 
     req.on('data', (chunk: Buffer) => {

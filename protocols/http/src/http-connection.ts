@@ -237,7 +237,7 @@ export class HttpConnection {
   }
 
   /** `session.execute`, but a request held for review gives way to a gateway shutdown. */
-  #execute(command: HttpRequestCommand, secrets: string[]): Promise<CommandTicket> {
+  #execute(command: HttpRequestCommand, secrets: readonly string[]): Promise<CommandTicket> {
     const { session } = this.#ctx;
     const held = session.execute(command, secrets);
     if (this.#signal.aborted) held.catch(() => undefined);

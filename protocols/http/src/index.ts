@@ -10,9 +10,10 @@ export {
 } from './headers.js';
 export { httpModule } from './http-module.js';
 export { JsonMasker, type JsonMaskerOptions, MaskingLimitError } from './json-masker.js';
-export { MaskStream } from './mask-stream.js';
+export { decompressorFor, MaskStream, maskStreamFor } from './mask-stream.js';
 export { type BodyDecoding, type MaskingPlan, maskingPlan, responseHasBody } from './masking-plan.js';
 export { DEFAULT_OPTIONS, type HttpOptions, parseHttpOptions } from './options.js';
+export { relayBody } from './relay-body.js';
 export { checkMethod, checkRequestTarget, type TargetCheck } from './request-target.js';
 export { HttpErrorCode } from './responses.js';
 export { type IncrementalMasker, TextMasker, type TextMaskerOptions } from './text-masker.js';

@@ -1,3 +1,4 @@
+import type { Masker } from '@gatehouse/core';
 import { compilePolicy } from '@gatehouse/policy';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -150,5 +151,77 @@ describe('JsonMasker with the policy engine masker', () => {
     expect(parsed.owner.email).toBe('x');
     expect(parsed.note).not.toContain('4111 1111 1111 1111');
     expect(String(parsed.n)).not.toContain('4111111111111111');
+  });
+});
+
+describe('JsonMasker shortcuts', () => {
+  const engine = compilePolicy({
+    connections: [{ name: 'api' }],
+    masking: {
+      rules: [
+        { name: 'contacts', columns: ['customer.email', '*phone*'], style: 'partial' },
+        { name: 'ids', columns: ['ssn'], style: 'hash' },
+      ],
+      hashKey: 'k'.repeat(32),
+    },
+  });
+  const policyMasker = engine.masker('api', { subject: 'a', groups: [], issuer: 'i' });
+  /** The same masker without the facts it offers: every value through maskValue and maskText. */
+  const plain: Masker = {
+    maskValue: (c, t) => policyMasker.maskValue(c, t),
+    maskText: (t) => policyMasker.maskText(t),
+  };
+  const run = (masker: Masker, pieces: readonly string[]) => {
+    const m = new JsonMasker(masker);
+    return pieces.map((p) => m.push(p)).join('') + m.end();
+  };
+
+  it('gives what maskValue and maskText on every value give, for any document and chunking (property)', () => {
+    const leaf = fc.oneof(
+      fc.constantFrom(
+        'jane.doe@example.com',
+        'a@b.io',
+        '4111 1111 1111 1111',
+        '+44 20 7946 0958',
+        '123-45-6789',
+        'AKIAIOSFODNN7EXAMPLE',
+        'GB82WEST12345698765432',
+        'plain',
+        'é✓ jo\u0068n@example.com',
+        '',
+      ),
+      fc.string(),
+      fc.integer(),
+      fc.constantFrom(4111111111111111, 1.5e3, true, null),
+    );
+    const key = fc.constantFrom('email', 'phone', 'ssn', 'customer', 'note', 'a@b.io', 'x', 'homePhone');
+    const doc = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, leaf, tie('object'), tie('array')),
+      object: fc.dictionary(key, tie('node'), { maxKeys: 4 }),
+      array: fc.array(tie('node'), { maxLength: 3 }),
+    })).object;
+    fc.assert(
+      fc.property(doc, fc.array(fc.nat(), { maxLength: 5 }), fc.boolean(), (value, cuts, pretty) => {
+        const text = JSON.stringify(value, null, pretty ? 2 : undefined);
+        const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+        const pieces = points.map((p, i) => text.slice(points[i - 1] ?? 0, p));
+        pieces.push(text.slice(points.at(-1) ?? 0));
+        expect(run(policyMasker, pieces)).toBe(run(plain, [text]));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('remembers fields across responses without mixing up maskers', () => {
+    const exempt = compilePolicy({
+      connections: [{ name: 'api' }],
+      masking: { rules: [{ name: 'c', columns: ['email'], exemptGroups: ['support'] }] },
+    });
+    const agent = exempt.masker('api', { subject: 'a', groups: [], issuer: 'i' });
+    const support = exempt.masker('api', { subject: 's', groups: ['support'], issuer: 'i' });
+    const doc = '{"email":"not-an-address"}';
+    expect(run(agent, [doc])).toBe('{"email":"****"}');
+    expect(run(support, [doc])).toBe(doc);
+    expect(run(agent, [doc])).toBe('{"email":"****"}');
   });
 });

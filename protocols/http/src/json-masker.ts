@@ -14,17 +14,53 @@ export interface JsonMaskerOptions {
   readonly maxToken?: number;
 }
 
+/** A field path, made once per distinct path and reused, with what masking its values needs. */
+interface Field {
+  readonly path: string;
+  /** Whether `maskValue` must see the value; otherwise `maskText` alone is what it would do. */
+  readonly named: boolean;
+  /** Fields of the members of objects under this one, by key. */
+  children: Map<string, Field> | undefined;
+}
+
+/**
+ * What one masker answers about field paths and keys, shared by every response masked with it
+ * (each response gets its own JsonMasker, but the same API's field paths repeat in all of them).
+ * Only a masker's own answers are kept, so sharing cannot change a result.
+ */
+interface FieldTable {
+  readonly top: Map<string, Field>;
+  size: number;
+  readonly keys: Map<string, string>;
+}
+
+const TABLES = new WeakMap<Masker, FieldTable>();
+
+function fieldTable(masker: Masker): FieldTable {
+  let table = TABLES.get(masker);
+  if (table === undefined) {
+    table = { top: new Map(), size: 0, keys: new Map() };
+    TABLES.set(masker, table);
+  }
+  return table;
+}
+
 interface Frame {
   readonly kind: 'object' | 'array';
-  /** The field path this container is the value of; array elements are masked under it. */
-  readonly field: string | undefined;
-  /** The key of the member being read, in an object. */
-  key: string | undefined;
+  /** The field this container is the value of; array elements are masked under it. */
+  readonly field: Field | undefined;
+  /** The field of the member being read, in an object (its key appended to `field`). */
+  member: Field | undefined;
   /** In an object: the next string is a key (after `{` or `,`), not a value (after `:`). */
   expectKey: boolean;
 }
 
 const DEFAULT_MAX_TOKEN = 8 * 1024 * 1024;
+/** Distinct field paths remembered; a document with more (random keys) starts the memory over. */
+const FIELD_CACHE_LIMIT = 4096;
+/** Keys this long or shorter have their masked form remembered: API keys repeat on every object. */
+const KEY_CACHE_MAX_LENGTH = 64;
+const KEY_CACHE_LIMIT = 4096;
 const MAX_FIELD_PATH = 512;
 const STRING_STOP = /["\\]/g;
 const RUN_STOP = /["{}[\]:,]/g;
@@ -42,11 +78,22 @@ const NUMBER = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
  * card number sent as a JSON number is caught. Keys go through `maskText`. Anything that is not JSON (a body mislabelled as
  * JSON, garbage between documents) goes through `maskText` in runs, so malformed input is never
  * a way around masking.
+ *
+ * API responses are thousands of short strings, so the per-value cost is what counts. What the
+ * masker tells about itself is used as the PostgreSQL module uses it: a field the masker says no
+ * column rule covers (`coversColumn` false) gets `maskText` alone, which is what `maskValue` does
+ * for it; a value `mayDetect` rules out skips the detectors; field paths are built once per
+ * distinct path, and the masked form of short keys is remembered. A masker that leaves these
+ * optional members out gets `maskValue` and `maskText` on everything.
  */
 export class JsonMasker implements IncrementalMasker {
   readonly #masker: Masker;
   readonly #maxToken: number;
   readonly #stack: Frame[] = [];
+  readonly #detectors: boolean;
+  readonly #mayDetect: ((bytes: Uint8Array, start: number, end: number) => boolean) | undefined;
+  readonly #covers: ((column: string) => boolean) | undefined;
+  readonly #table: FieldTable;
   #pending = '';
   /** Where to resume looking for the end of the string token that `#pending` starts with. */
   #resume = 0;
@@ -54,6 +101,10 @@ export class JsonMasker implements IncrementalMasker {
   constructor(masker: Masker, options: JsonMaskerOptions = {}) {
     this.#masker = masker;
     this.#maxToken = options.maxToken ?? DEFAULT_MAX_TOKEN;
+    this.#detectors = masker.hasDetectors ?? true;
+    this.#mayDetect = masker.mayDetect?.bind(masker);
+    this.#covers = masker.hasColumnRules === false ? () => false : masker.coversColumn?.bind(masker);
+    this.#table = fieldTable(masker);
   }
 
   push(text: string): string {
@@ -76,10 +127,24 @@ export class JsonMasker implements IncrementalMasker {
     return out.join('');
   }
 
-  /** Emits complete tokens into `out`; returns where the incomplete tail starts. */
+  /**
+   * Emits complete tokens into `out`; returns where the incomplete tail starts. Unchanged tokens
+   * are not copied one by one: `out` gets the unchanged stretches between replacements as slices.
+   */
   #scan(s: string, out: string[], final: boolean): number {
     const resume = this.#resume;
     this.#resume = 0;
+    /** Start of what is read but not yet emitted (all of it unchanged). */
+    let copied = 0;
+    const emit = (from: number, to: number, replacement: string): void => {
+      if (from > copied) out.push(s.slice(copied, from));
+      out.push(replacement);
+      copied = to;
+    };
+    const stopAt = (at: number): number => {
+      if (at > copied) out.push(s.slice(copied, at));
+      return at;
+    };
     let i = 0;
     while (i < s.length) {
       const c = s.charCodeAt(i);
@@ -88,46 +153,46 @@ export class JsonMasker implements IncrementalMasker {
         if (end === -1) {
           // The tail kept in `#pending` starts at this quote; make the resume point relative to it.
           this.#resume -= i;
-          return i;
+          return stopAt(i);
         }
-        out.push(this.#string(s.slice(i, end + 1)));
+        const masked = this.#string(s, i, end + 1);
+        if (masked !== undefined) emit(i, end + 1, masked);
         i = end + 1;
         continue;
       }
       if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
         const kind = c === 0x7b ? 'object' : 'array';
-        this.#stack.push({ kind, field: this.#field(), key: undefined, expectKey: kind === 'object' });
-        out.push(s[i] as string);
+        this.#stack.push({ kind, field: this.#field(), member: undefined, expectKey: kind === 'object' });
         i++;
         continue;
       }
       if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
         this.#stack.pop();
-        out.push(s[i] as string);
         i++;
         continue;
       }
       if (c === 0x3a /* : */ || c === 0x2c /* , */) {
         const top = this.#stack.at(-1);
         if (top?.kind === 'object') top.expectKey = c === 0x2c;
-        out.push(s[i] as string);
         i++;
+        continue;
+      }
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+        // Whitespace between tokens is never masked, and need not wait for the next piece (it ends
+        // NDJSON lines and watch events, which clients read as they come).
+        i = firstNonSpace(s, i);
         continue;
       }
       RUN_STOP.lastIndex = i;
       const next = RUN_STOP.exec(s);
-      if (next === null && !final) {
-        // A literal may continue in the next piece; whitespace before it need not wait (it ends
-        // NDJSON lines and watch events, which clients read as they come).
-        const k = firstNonSpace(s, i);
-        out.push(s.slice(i, k));
-        return k;
-      }
+      // A literal may continue in the next piece.
+      if (next === null && !final) return stopAt(i);
       const j = next === null ? s.length : next.index;
-      out.push(this.#bare(s.slice(i, j)));
+      const masked = this.#bare(s.slice(i, j));
+      if (masked !== undefined) emit(i, j, masked);
       i = j;
     }
-    return s.length;
+    return stopAt(s.length);
   }
 
   /** Index of the closing quote of the string opened before `from`, or -1 (sets `#resume`). */
@@ -150,50 +215,127 @@ export class JsonMasker implements IncrementalMasker {
     }
   }
 
-  /**
-   * The dotted path of keys to the current value (`customer.email`; array indexes left out), which
-   * masking rules match as written or by its last field. A path grown absurdly long by deep nesting
-   * falls back to the key alone.
-   */
-  #field(): string | undefined {
+  /** The field of the current value (the member's, or the array's for its elements). */
+  #field(): Field | undefined {
     const top = this.#stack.at(-1);
     if (top === undefined) return undefined;
-    if (top.kind === 'array' || top.key === undefined) return top.field;
-    if (top.field === undefined) return top.key;
-    const path = `${top.field}.${top.key}`;
-    return path.length > MAX_FIELD_PATH ? top.key : path;
+    if (top.kind === 'array' || top.member === undefined) return top.field;
+    return top.member;
   }
 
-  #string(token: string): string {
-    let value: string;
-    if (token.indexOf('\\') === -1) value = token.slice(1, -1);
-    else {
+  /**
+   * The dotted path of keys to a member (`customer.email`; array indexes left out), which masking
+   * rules match as written or by its last field. A path grown absurdly long by deep nesting falls
+   * back to the key alone.
+   */
+  #memberField(parent: Field | undefined, key: string): Field {
+    const table = this.#table;
+    let siblings = table.top;
+    if (parent !== undefined) {
+      parent.children ??= new Map();
+      siblings = parent.children;
+    }
+    const known = siblings.get(key);
+    if (known !== undefined) return known;
+    let path = parent === undefined ? key : `${parent.path}.${key}`;
+    if (path.length > MAX_FIELD_PATH) path = key;
+    const field: Field = {
+      path,
+      named: this.#covers === undefined || this.#covers(path),
+      children: undefined,
+    };
+    if (table.size >= FIELD_CACHE_LIMIT) {
+      // Fields already handed out stay valid; only the memory of them starts over.
+      table.top.clear();
+      table.size = 0;
+    } else {
+      siblings.set(key, field);
+      table.size++;
+    }
+    return field;
+  }
+
+  #maskValue(field: Field | undefined, value: string): string {
+    if (field?.named === true) return this.#masker.maskValue(field.path, value);
+    if (field === undefined && this.#covers === undefined) return this.#masker.maskValue(undefined, value);
+    return this.#maskText(value);
+  }
+
+  #maskText(text: string): string {
+    if (!this.#detectors || !this.#mayDetectText(text)) return text;
+    return this.#masker.maskText(text);
+  }
+
+  #maskKey(key: string): string {
+    if (key.length > KEY_CACHE_MAX_LENGTH) return this.#maskText(key);
+    const keys = this.#table.keys;
+    let masked = keys.get(key);
+    if (masked === undefined) {
+      masked = this.#maskText(key);
+      if (keys.size >= KEY_CACHE_LIMIT) keys.clear();
+      keys.set(key, masked);
+    }
+    return masked;
+  }
+
+  /** The masker's byte prefilter over a string: true whenever in doubt. */
+  #mayDetectText(text: string): boolean {
+    const filter = this.#mayDetect;
+    if (filter === undefined) return true;
+    const n = text.length;
+    if (n <= SCRATCH.length) {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = text.charCodeAt(i);
+        if (c >= 0x80) break;
+        SCRATCH[i] = c;
+      }
+      if (i === n) return filter(SCRATCH, 0, n);
+    }
+    const bytes = Buffer.from(text, 'utf8');
+    return filter(bytes, 0, bytes.length);
+  }
+
+  /** The string token `s[start, end)` masked, or undefined when it stays as it is. */
+  #string(s: string, start: number, end: number): string | undefined {
+    let value = s.slice(start + 1, end - 1);
+    if (value.indexOf('\\') !== -1) {
+      const token = s.slice(start, end);
       try {
         value = JSON.parse(token) as string;
       } catch {
-        return this.#masker.maskText(token);
+        return changed(token, this.#masker.maskText(token));
       }
     }
     const top = this.#stack.at(-1);
-    if (top?.kind === 'object' && top.expectKey) {
-      top.key = value;
-      const masked = this.#masker.maskText(value);
-      return masked === value ? token : JSON.stringify(masked);
-    }
-    const masked = this.#masker.maskValue(this.#field(), value);
-    return masked === value ? token : JSON.stringify(masked);
+    const masked =
+      top?.kind === 'object' && top.expectKey ? this.#key(top, value) : this.#maskValue(this.#field(), value);
+    return masked === value ? undefined : JSON.stringify(masked);
   }
 
-  #bare(run: string): string {
+  #key(top: Frame, key: string): string {
+    top.member = this.#memberField(top.field, key);
+    return this.#maskKey(key);
+  }
+
+  /** A run of bare literal text (a number, `true`, garbage) masked, or undefined when unchanged. */
+  #bare(run: string): string | undefined {
     const t = run.trim();
-    if (t === '' || t === 'true' || t === 'false' || t === 'null') return run;
-    if (!NUMBER.test(t)) return this.#masker.maskText(run);
-    const masked = this.#masker.maskValue(this.#field(), t);
-    if (masked === t) return run;
+    if (t === '' || t === 'true' || t === 'false' || t === 'null') return undefined;
+    if (!NUMBER.test(t)) return changed(run, this.#masker.maskText(run));
+    const masked = this.#maskValue(this.#field(), t);
+    if (masked === t) return undefined;
     const lead = run.slice(0, run.indexOf(t));
     return `${lead}${JSON.stringify(masked)}${run.slice(lead.length + t.length)}`;
   }
 }
+
+function changed(before: string, after: string): string | undefined {
+  return after === before ? undefined : after;
+}
+
+/** Masking is synchronous: one scratch buffer serves every short ASCII string. */
+const SCRATCH = new Uint8Array(256);
 
 function firstNonSpace(s: string, from: number): number {
   let k = from;

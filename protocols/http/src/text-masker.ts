@@ -66,6 +66,11 @@ export class TextMasker implements IncrementalMasker {
     return '';
   }
 
+  /** Characters held back, waiting for what follows them. */
+  get held(): number {
+    return this.#held.length;
+  }
+
   end(): string {
     const rest = this.#held;
     this.#held = '';

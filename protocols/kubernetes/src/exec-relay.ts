@@ -1,17 +1,20 @@
 /**
  * Relays an exec, attach or port-forward WebSocket between the client and the cluster, message by
  * message, with backpressure both ways. For exec and attach the channel protocol is decoded as it
- * passes: stdin, stdout and stderr (and resize events) are recorded through `session.output` for
- * `gatehouse replay`, and the Status on the status channel gives the exit code. Port-forward
- * traffic is counted, not recorded.
+ * passes: stdout and stderr go through the masking detectors (output-masker.ts) before the client
+ * sees them, and are recorded through `session.output` as the client saw them, so the log never
+ * holds a value the client was not shown; stdin and resize events are recorded as they come, for
+ * `gatehouse replay`; the Status on the status channel gives the exit code. Port-forward traffic
+ * is counted, not recorded or masked.
  */
 import type { IncomingMessage } from 'node:http';
 import type { AgentOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { GatewaySession } from '@gatehouse/core';
+import type { GatewaySession, Masker } from '@gatehouse/core';
 import type { ShellGate } from '@gatehouse/ssh';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Channel, type ExitStatus, parseExitStatus, splitChannel } from './channel-protocol.js';
+import { OutputMasker } from './output-masker.js';
 import { createStdinGate, type GateMode, type LineJudge } from './stdin-gate.js';
 
 export interface RelayInput {
@@ -31,6 +34,10 @@ export interface RelayInput {
   readonly signal: AbortSignal;
   /** Judge what is typed or piped into a shell, line by line, before it reaches the process. */
   readonly gate?: { readonly mode: GateMode; readonly judge: LineJudge } | undefined;
+  /** Masks stdout and stderr (exec, attach); undefined or without detectors: relayed as they are. */
+  readonly masker?: Masker | undefined;
+  /** How long output that may start a sensitive value waits for the rest (output-masker.ts). */
+  readonly maskHoldMs?: number;
 }
 
 export interface RelayOutcome {
@@ -151,7 +158,7 @@ export function relay(input: RelayInput): Promise<RelayOutcome> {
         accepted = true;
         if (input.gate !== undefined) gate = stdinGate(input.gate.mode, input.gate.judge, client);
         pipe(client, upstream, (data) => inbound(data));
-        pipe(upstream, client, (data) => outbound(data));
+        toClient = pipe(upstream, client, (data) => outbound(data));
         let closes = 0;
         const closed = () => {
           closes++;
@@ -162,10 +169,13 @@ export function relay(input: RelayInput): Promise<RelayOutcome> {
         };
         client.on('close', (code, reason) => {
           gate?.close();
+          for (const m of maskers.values()) m.discard();
           closeWith(upstream, code, reason);
           closed();
         });
         upstream.on('close', (code, reason) => {
+          // Output still held for masking goes first.
+          endOutput();
           closeWith(client, code, reason);
           closed();
         });
@@ -175,6 +185,28 @@ export function relay(input: RelayInput): Promise<RelayOutcome> {
     });
 
     let gate: ShellGate | undefined;
+    let toClient: Forwarder | undefined;
+    /** What the client is shown of stdout and stderr, and what is recorded of them. */
+    const shown = (channel: number, payload: Buffer): void => {
+      if (channel === Channel.Stdout) {
+        bytes.stdout += payload.length;
+        input.session.output('stdout', payload);
+      } else {
+        bytes.stderr += payload.length;
+        input.session.output('stderr', payload);
+      }
+      toClient?.send(Buffer.concat([Buffer.from([channel]), payload]));
+    };
+    const maskers = new Map<number, OutputMasker>();
+    if (input.record && input.masker !== undefined && input.masker.hasDetectors !== false) {
+      for (const channel of [Channel.Stdout, Channel.Stderr]) {
+        const masker = new OutputMasker(input.masker, (b) => shown(channel, b), input.maskHoldMs);
+        maskers.set(channel, masker);
+      }
+    }
+    const endOutput = (): void => {
+      for (const m of maskers.values()) m.end();
+    };
     /** Resolved by the next output of the process: the shell has redrawn after an erased line. */
     let nextOutput: (() => void) | undefined;
     const stdinGate = (mode: GateMode, judge: LineJudge, client: WebSocket): ShellGate =>
@@ -195,11 +227,12 @@ export function relay(input: RelayInput): Promise<RelayOutcome> {
             });
           }
           const text = tty ? `\r\n[gatehouse] denied: ${message}\r\n` : `gatehouse: denied: ${message}\n`;
+          const channel = tty ? Channel.Stdout : Channel.Stderr;
+          // What the process printed before the notice is shown before it.
+          maskers.get(channel)?.end();
           input.session.output(tty ? 'stdout' : 'stderr', text);
           if (client.readyState === WebSocket.OPEN) {
-            client.send(
-              Buffer.concat([Buffer.from([tty ? Channel.Stdout : Channel.Stderr]), Buffer.from(text)]),
-            );
+            client.send(Buffer.concat([Buffer.from([channel]), Buffer.from(text)]));
           }
         },
         backpressure: (paused) => (paused ? client.pause() : client.resume()),
@@ -243,13 +276,20 @@ export function relay(input: RelayInput): Promise<RelayOutcome> {
         nextOutput = undefined;
         wake?.();
       }
-      if (m.channel === Channel.Stdout) {
-        bytes.stdout += m.payload.length;
-        input.session.output('stdout', m.payload);
-      } else if (m.channel === Channel.Stderr) {
-        bytes.stderr += m.payload.length;
-        input.session.output('stderr', m.payload);
-      } else if (m.channel === Channel.Status) {
+      if (m.channel === Channel.Stdout || m.channel === Channel.Stderr) {
+        const masker = maskers.get(m.channel);
+        if (masker === undefined) {
+          if (m.channel === Channel.Stdout) bytes.stdout += m.payload.length;
+          else bytes.stderr += m.payload.length;
+          input.session.output(m.channel === Channel.Stdout ? 'stdout' : 'stderr', m.payload);
+          return true;
+        }
+        masker.push(m.payload);
+        return false;
+      }
+      if (m.channel === Channel.Status) {
+        // The process has ended: all of its output reaches the client before its exit status.
+        endOutput();
         exit = parseExitStatus(m.payload);
       }
       return true;
@@ -257,24 +297,38 @@ export function relay(input: RelayInput): Promise<RelayOutcome> {
   });
 }
 
-/** Forwards every message of `from` to `to`, pausing `from` while `to` has too many in flight. */
-function pipe(from: WebSocket, to: WebSocket, observe: (data: Buffer) => boolean): void {
-  let inFlight = 0;
-  let paused = false;
-  from.on('message', (data: Buffer, isBinary: boolean) => {
-    if (!observe(data)) return;
-    if (to.readyState !== WebSocket.OPEN) return;
-    inFlight++;
-    to.send(data, { binary: isBinary }, () => {
-      inFlight--;
-      if (paused && inFlight <= HIGH_WATER / 2) {
-        paused = false;
-        from.resume();
+/** Sends messages to `to`, pausing `from` while `to` has too many in flight. */
+class Forwarder {
+  #inFlight = 0;
+  #paused = false;
+
+  constructor(
+    readonly from: WebSocket,
+    readonly to: WebSocket,
+  ) {}
+
+  send(data: Buffer, binary = true): void {
+    if (this.to.readyState !== WebSocket.OPEN) return;
+    this.#inFlight++;
+    this.to.send(data, { binary }, () => {
+      this.#inFlight--;
+      if (this.#paused && this.#inFlight <= HIGH_WATER / 2) {
+        this.#paused = false;
+        this.from.resume();
       }
     });
-    if (!paused && inFlight >= HIGH_WATER) {
-      paused = true;
-      from.pause();
+    if (!this.#paused && this.#inFlight >= HIGH_WATER) {
+      this.#paused = true;
+      this.from.pause();
     }
+  }
+}
+
+/** Forwards every message of `from` to `to` that `observe` lets through (it may send its own). */
+function pipe(from: WebSocket, to: WebSocket, observe: (data: Buffer) => boolean): Forwarder {
+  const forwarder = new Forwarder(from, to);
+  from.on('message', (data: Buffer, isBinary: boolean) => {
+    if (observe(data)) forwarder.send(data, isBinary);
   });
+  return forwarder;
 }

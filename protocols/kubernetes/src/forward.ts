@@ -6,17 +6,16 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Agent, request } from 'node:https';
-import { pipeline, Transform } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { Duplex } from 'node:stream';
 import type { Masker } from '@gatehouse/core';
 import {
   clientResponseHeaders,
-  JsonMasker,
+  decompressorFor,
   MaskingLimitError,
-  MaskStream,
   maskingPlan,
+  maskStreamFor,
+  relayBody,
   responseHasBody,
-  TextMasker,
   upstreamRequestHeaders,
 } from '@gatehouse/http';
 import { kubeStatus, sendStatus } from './status.js';
@@ -41,6 +40,8 @@ export interface ForwardInput {
   readonly timeoutMs: number;
   readonly maxJsonTokenChars: number;
   readonly closeAfter: () => boolean;
+  /** A watch or a followed log: the response headers go out at once, before any event. */
+  readonly stream: boolean;
 }
 
 export interface ForwardOutcome {
@@ -74,13 +75,6 @@ function describeUpstreamError(err: NodeJS.ErrnoException, timedOut: boolean, ti
       ? `the cluster's TLS certificate was rejected (${code})`
       : `the request to the cluster failed${code === '' ? '' : ` (${code})`}`);
   return { status: code === 'ETIMEDOUT' ? 504 : 502, message };
-}
-
-function decompressor(encoding: string): Transform | undefined {
-  if (encoding === 'gzip' || encoding === 'x-gzip') return createGunzip();
-  if (encoding === 'deflate') return createInflate();
-  if (encoding === 'br') return createBrotliDecompress();
-  return undefined;
 }
 
 export function forward(input: ForwardInput): Promise<ForwardOutcome> {
@@ -169,29 +163,20 @@ export function forward(input: ForwardInput): Promise<ForwardOutcome> {
         return;
       }
       const rewrite = plan.kind !== 'none';
-      const encoding = (upRes.headers['content-encoding'] ?? '').trim().toLowerCase();
-      const decode = rewrite ? decompressor(encoding) : undefined;
+      const decode = rewrite && plan.decode !== undefined ? decompressorFor(plan.decode) : undefined;
       const headers = clientResponseHeaders(upRes.rawHeaders, {
         bodyRewritten: rewrite,
         decoded: decode !== undefined,
       });
       if (input.closeAfter()) headers['connection'] = 'close';
       res.writeHead(status, headers);
-      // Watches and log streams: headers now, so the client sees the stream has started.
-      res.flushHeaders();
-      const counter = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          bytes += chunk.length;
-          done(null, chunk);
-        },
-      });
-      const stages: NodeJS.ReadWriteStream[] = [];
+      // Watches and log streams: headers now, so the client sees the stream has started. Other
+      // responses send them with the first piece of the body, in one write.
+      if (input.stream) res.flushHeaders();
+      const stages: Duplex[] = [];
       if (decode !== undefined) stages.push(decode);
-      if (plan.kind === 'json')
-        stages.push(
-          new MaskStream(new JsonMasker(input.masker, { maxToken: input.maxJsonTokenChars }), 'utf8'),
-        );
-      else if (plan.kind === 'text') stages.push(new MaskStream(new TextMasker(input.masker), plan.encoding));
+      if (plan.kind === 'json' || plan.kind === 'text')
+        stages.push(maskStreamFor(plan, input.masker, input.maxJsonTokenChars));
       for (const stage of stages) {
         stage.once('error', (err: Error) => {
           error ??=
@@ -205,7 +190,9 @@ export function forward(input: ForwardInput): Promise<ForwardOutcome> {
       upRes.once('close', () => {
         if (!upRes.complete) upstreamBroke = true;
       });
-      pipeline([upRes, ...stages, counter, res], () => {});
+      relayBody(upRes, stages, res, (n) => {
+        bytes += n;
+      });
     });
 
     if (input.body !== undefined) {

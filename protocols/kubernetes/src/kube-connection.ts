@@ -14,6 +14,7 @@ import {
   type EndReason,
   ErrorCode,
   GatewayError,
+  type Masker,
   toGatewayError,
 } from '@gatehouse/core';
 import { BearerAuth } from '@gatehouse/http';
@@ -64,6 +65,7 @@ export class KubeConnection {
   #active = 0;
   #shuttingDown = false;
   #handshake: NodeJS.Timeout | undefined;
+  readonly #maskers = new WeakMap<Masker, [SecretMasker, SecretMasker]>();
   end: { reason: EndReason; detail: string } | undefined;
 
   constructor(socket: Socket, ctx: ConnectionContext, signal: AbortSignal, deps: ConnectionDeps) {
@@ -174,7 +176,7 @@ export class KubeConnection {
   /** `session.execute`, but a request held for review gives way to a gateway shutdown. */
   execute(
     command: Parameters<ConnectionContext['session']['execute']>[0],
-    secrets: string[],
+    secrets: readonly string[],
     signal?: AbortSignal,
   ): Promise<CommandTicket> {
     const { session } = this.ctx;
@@ -354,8 +356,7 @@ export class KubeConnection {
       });
       return;
     }
-    const masker =
-      reveal === undefined || reveal.reveal ? session.masker() : new SecretMasker(session.masker());
+    const masker = this.#masker(reveal !== undefined && !reveal.reveal);
     const outcome = await forward({
       req,
       res,
@@ -371,6 +372,7 @@ export class KubeConnection {
       timeoutMs: this.deps.options.upstreamTimeoutMs,
       maxJsonTokenChars: this.deps.options.maxJsonTokenChars,
       closeAfter: () => this.#shuttingDown,
+      stream: info.isResourceRequest && (info.verb === 'watch' || info.follow === true),
     });
     session.result(ticket, {
       status: outcome.error === undefined && outcome.status > 0 && outcome.status < 400 ? 'ok' : 'error',
@@ -379,6 +381,20 @@ export class KubeConnection {
       data: { status: outcome.status, requestBytes: outcome.requestBytes },
       ...(outcome.error === undefined ? {} : { error: outcome.error }),
     });
+  }
+
+  /**
+   * The response masker, made once per policy masker (the identity may change on a refreshed
+   * token): the JSON masker remembers field paths per masker object, across responses.
+   */
+  #masker(maskSecretValues: boolean): SecretMasker {
+    const inner = this.ctx.session.masker();
+    let pair = this.#maskers.get(inner);
+    if (pair === undefined) {
+      pair = [new SecretMasker(inner, { maskSecretValues: false }), new SecretMasker(inner)];
+      this.#maskers.set(inner, pair);
+    }
+    return pair[maskSecretValues ? 1 : 0];
   }
 
   #shutdown(): void {

@@ -15,8 +15,10 @@ describe('parseKubernetesOptions', () => {
       maxPatchBytes: 1024,
       tls: { cert: '/c.pem', key: '/k.pem', ca: '/ca.pem', hosts: ['gw.example.com', '10.0.0.5'] },
       allowInsecureUpstream: true,
+      outputMaskHold: '20ms',
     });
     expect(o).toMatchObject({
+      outputMaskHoldMs: 20,
       handshakeTimeoutMs: 2000,
       upstreamTimeoutMs: 1500,
       maxPatchBytes: 1024,

@@ -18,6 +18,11 @@ export interface KubernetesOptions {
   readonly maxJsonTokenChars: number;
   /** Allow a kubeconfig with `insecure-skip-tls-verify: true` (never by default). */
   readonly allowInsecureUpstream: boolean;
+  /**
+   * exec and attach output that might be the start of a sensitive value waits at most this long
+   * for what follows before it is masked and sent as it is (a prompt, a character echoed in a tty).
+   */
+  readonly outputMaskHoldMs: number;
 }
 
 export const DEFAULT_KUBERNETES_OPTIONS: KubernetesOptions = {
@@ -30,9 +35,10 @@ export const DEFAULT_KUBERNETES_OPTIONS: KubernetesOptions = {
   maxPatchBytes: 3 * 1024 * 1024,
   maxJsonTokenChars: 8 * 1024 * 1024,
   allowInsecureUpstream: false,
+  outputMaskHoldMs: 50,
 };
 
-type TimeoutKey = 'handshakeTimeout' | 'keepAliveTimeout' | 'upstreamTimeout';
+type TimeoutKey = 'handshakeTimeout' | 'keepAliveTimeout' | 'upstreamTimeout' | 'outputMaskHold';
 
 /**
  * Reads `options`. Timeouts as `fooMs: 1500` or `foo: "1.5s"`; a bad timeout falls back to the
@@ -93,5 +99,6 @@ export function parseKubernetesOptions(options: Readonly<Record<string, unknown>
     maxPatchBytes: positive('maxPatchBytes'),
     maxJsonTokenChars: positive('maxJsonTokenChars'),
     allowInsecureUpstream: options['allowInsecureUpstream'] === true,
+    outputMaskHoldMs: ms('outputMaskHold'),
   };
 }

@@ -62,15 +62,31 @@ export function isBookkeepingField(field: string): boolean {
 
 /**
  * The masker for one Kubernetes response: bookkeeping fields pass, Secret values are replaced
- * (unless policy revealed them), and everything else goes to the policy's masker.
+ * (unless policy revealed them, or the response cannot carry Secrets), and everything else goes
+ * to the policy's masker.
+ *
+ * `coversColumn` names the fields it treats by name — bookkeeping, Secret values, and what the
+ * policy's column rules cover — so that the JSON masker sends every other field to `maskText`
+ * alone; `mayDetect` and `hasDetectors` are the policy masker's.
  */
 export class SecretMasker implements Masker {
   readonly #inner: Masker;
   readonly #secrets: boolean;
+  readonly hasColumnRules = true;
+  readonly hasDetectors: boolean;
+  readonly mayDetect: ((bytes: Uint8Array, start: number, end: number) => boolean) | undefined;
 
   constructor(inner: Masker, options: { readonly maskSecretValues?: boolean } = {}) {
     this.#inner = inner;
     this.#secrets = options.maskSecretValues ?? true;
+    this.hasDetectors = inner.hasDetectors ?? true;
+    this.mayDetect = inner.mayDetect?.bind(inner);
+  }
+
+  coversColumn(column: string): boolean {
+    if (isBookkeepingField(column)) return true;
+    if (this.#secrets && (isSecretValueField(column) || isLastAppliedField(column))) return true;
+    return this.#inner.coversColumn?.(column) ?? true;
   }
 
   maskValue(column: string | undefined, text: string): string {

@@ -180,6 +180,8 @@ export async function handleUpgrade(
           },
     handshakeTimeoutMs: conn.deps.options.upstreamTimeoutMs,
     signal: conn.signal,
+    masker: portForward ? undefined : session.masker(),
+    maskHoldMs: conn.deps.options.outputMaskHoldMs,
   });
   const exitCode = relayed.exit?.exitCode;
   const ok = relayed.status === 101 && (portForward || relayed.exit?.status === 'Success');
