@@ -16,10 +16,13 @@ export function secretRedactor(secrets: readonly string[] | undefined): (text: s
   let fn = identity;
   if (unique.length > 0) {
     unique.sort((a, b) => b.length - a.length);
-    const pattern = new RegExp(unique.map(escapeRegExp).join('|'), 'g');
+    // Compiled on first use: most events never hold one of their secrets, and callers that pass a
+    // new array per event (a request's own token) would otherwise compile a regex per event.
+    let pattern: RegExp | undefined;
     fn = (text) => {
       // Most strings hold no secret; `includes` is far cheaper than running the regex.
       if (!unique.some((s) => text.includes(s))) return text;
+      pattern ??= new RegExp(unique.map(escapeRegExp).join('|'), 'g');
       return text.replace(pattern, REDACTED);
     };
   }
