@@ -6,7 +6,7 @@
  * asserts only that every transfer completed.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { openSessionLog } from '@gatehouse/session-log';
@@ -72,53 +72,86 @@ const CORES = readFileSync('/proc/stat', 'utf8')
   .split('\n')
   .filter((l) => /^cpu\d/.test(l)).length;
 
-/** utime + stime, in clock ticks, of every process (pid → ticks), and each one's parent. */
-function processTicks(): Map<number, { ppid: number; ticks: number }> {
-  const out = new Map<number, { ppid: number; ticks: number }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  return out;
-}
-
 /**
  * Samples the CPU time of the ssh client and of sshd's per-connection processes (its descendants)
  * while a transfer runs; processes are read until they exit, so the last sample is close to their
- * total. Ticks are 1/100 s on Linux.
+ * total. Ticks are 1/100 s on Linux. It runs in a process of its own: scanning /proc every 50 ms on
+ * this one would take the gateway's event loop away from it (about a tenth of its time).
  */
-function cpuSampler(sshdPid: number) {
-  const seen = new Map<number, { group: 'client' | 'sshd'; ticks: number }>();
-  let client = -1;
-  const sample = () => {
-    const all = processTicks();
-    const isUnder = (pid: number, root: number): boolean => {
-      for (let p = all.get(pid)?.ppid, hops = 0; p !== undefined && hops < 10; p = all.get(p)?.ppid, hops++) {
-        if (p === root) return true;
-      }
-      return false;
-    };
-    for (const [pid, info] of all) {
-      const group = pid === client ? 'client' : isUnder(pid, sshdPid) ? 'sshd' : undefined;
-      if (group !== undefined) seen.set(pid, { group, ticks: info.ticks });
+const SAMPLER = `
+const { readdirSync, readFileSync } = require('node:fs');
+const sshdPid = Number(process.argv[1]);
+let client = -1;
+const seen = new Map();
+function processTicks() {
+  const out = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync('/proc/' + entry + '/stat', 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {}
+  }
+  return out;
+}
+function sample() {
+  const all = processTicks();
+  const isUnder = (pid, root) => {
+    for (let p = all.get(pid)?.ppid, hops = 0; p !== undefined && hops < 10; p = all.get(p)?.ppid, hops++) {
+      if (p === root) return true;
     }
+    return false;
   };
-  const timer = setInterval(sample, 50);
+  for (const [pid, info] of all) {
+    const group = pid === client ? 'client' : isUnder(pid, sshdPid) ? 'sshd' : undefined;
+    if (group !== undefined) seen.set(pid, { group, ticks: info.ticks });
+  }
+}
+const timer = setInterval(sample, 50);
+let input = '';
+process.stdin.on('data', (d) => {
+  input += d;
+  for (let nl = input.indexOf('\\n'); nl >= 0; nl = input.indexOf('\\n')) {
+    const line = input.slice(0, nl);
+    input = input.slice(nl + 1);
+    if (line.startsWith('client ')) client = Number(line.slice(7));
+    if (line === 'stop') {
+      clearInterval(timer);
+      sample();
+      const sum = (g) => [...seen.values()].filter((v) => v.group === g).reduce((n, v) => n + v.ticks, 0);
+      process.stdout.write(JSON.stringify({ clientMs: sum('client') * 10, sshdMs: sum('sshd') * 10 }));
+      process.exit(0);
+    }
+  }
+});
+`;
+
+function cpuSampler(sshdPid: number) {
+  const child = spawn(process.execPath, ['-e', SAMPLER, String(sshdPid)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const done = new Promise<{ clientMs: number; sshdMs: number }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', () => {
+      try {
+        resolve(JSON.parse(out) as { clientMs: number; sshdMs: number });
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
   return {
     setClient: (pid: number | undefined) => {
-      client = pid ?? -1;
+      child.stdin.write(`client ${pid ?? -1}\n`);
     },
     stop: () => {
-      clearInterval(timer);
-      const sum = (g: string) =>
-        [...seen.values()].filter((v) => v.group === g).reduce((n, v) => n + v.ticks, 0);
-      return { clientMs: sum('client') * 10, sshdMs: sum('sshd') * 10 };
+      child.stdin.write('stop\n');
+      return done;
     },
   };
 }
@@ -153,11 +186,11 @@ function timed(target: Target, command: string, stdin: string, stdout: string): 
       stderr += d.toString();
     });
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', async (code) => {
       const ms = performance.now() - started;
       const used = process.cpuUsage(cpu);
       const after = machineTicks();
-      const { clientMs, sshdMs } = sampler.stop();
+      const { clientMs, sshdMs } = await sampler.stop();
       const machineCores = ((after.busy - ticks.busy) / Math.max(1, after.total - ticks.total)) * CORES;
       closeSync(input);
       closeSync(output);
