@@ -11,14 +11,13 @@ import { judge, printable } from './judge.js';
 import { ChannelRecorder } from './recorder.js';
 import { type LegacyScp, recognizeLegacyScp } from './scp/scp-command.js';
 import { judgeScpStart, ScpRelay } from './scp/scp-relay.js';
+import { acceptableTerm, ENV_ALLOWED, envRefusal } from './session-env.js';
 import { SftpRelay } from './sftp/sftp-relay.js';
 import { DEFAULT_MAX_LENGTH, parseShellCommand } from './shell/index.js';
 import type { UpstreamConnection } from './upstream.js';
 
-/** Environment variables a client may set upstream; everything else is refused. */
-const ENV_ALLOWED = /^(LANG|LC_[A-Z]+|TERM)$/;
 const MAX_ENV_VARS = 32;
-const MAX_ENV_VALUE = 1024;
+
 const FLUSH_TIMEOUT_MS = 2_000;
 /** How long a submitted line waits for the echo of its keys before it counts as typed without echo. */
 const ECHO_WAIT_MS = 250;
@@ -72,13 +71,14 @@ export class SessionChannel implements LiveChannel {
       (accept as Accept)?.();
     });
     session.on('env', (accept, reject, info) => {
+      const refusal = envRefusal(info.key, info.val);
       const ok =
-        this.#kind === undefined &&
-        ENV_ALLOWED.test(info.key) &&
-        typeof info.val === 'string' &&
-        info.val.length <= MAX_ENV_VALUE &&
-        Object.keys(this.#env).length < MAX_ENV_VARS;
+        this.#kind === undefined && refusal === undefined && Object.keys(this.#env).length < MAX_ENV_VARS;
       if (ok) this.#env[info.key] = info.val;
+      // A name outside the list is routine (OpenSSH sends LANG and LC_* it finds); a listed name
+      // with a value that is no locale or terminal name is someone trying something.
+      else if (refusal !== undefined && ENV_ALLOWED.test(info.key))
+        this.#note({ refused: 'env', name: info.key, reason: refusal });
       (ok ? (accept as Accept) : (reject as Reject))?.();
     });
     session.on('signal', (accept, reject, info) => {
@@ -133,6 +133,11 @@ export class SessionChannel implements LiveChannel {
   #onPty(accept: Accept, reject: Reject, info: PseudoTtyInfo): void {
     if (this.#kind !== undefined) {
       reject?.();
+      return;
+    }
+    if (!acceptableTerm(info.term)) {
+      reject?.();
+      this.#note({ refused: 'pty', reason: 'the terminal type is not a terminal name' });
       return;
     }
     this.#pty = info;

@@ -53,6 +53,13 @@ describe('programs and args', () => {
     [['xargs', 'rm', '-rf']],
     [['find', '.', '-exec', 'rm', '-rf', '{}', ';']],
     [['busybox', 'rm', '-rf', '/']],
+    [['pkexec', 'rm', '-rf', '/']],
+    [['unbuffer', 'rm', '-rf', '/']],
+    [['parallel', 'rm', '-rf', ':::', '/']],
+    [['systemd-run', '--user', 'rm', '-rf', '/']],
+    [['screen', '-dm', 'rm', '-rf', '/']],
+    [['ssh-agent', 'rm', '-rf', '/']],
+    [['setpriv', '--reuid', '0', 'rm', '-rf', '/']],
   ])('a deny rule sees through wrappers: %j', (argv) => {
     expect(exec(e, argv)).toBe('deny');
   });

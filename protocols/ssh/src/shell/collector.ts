@@ -11,7 +11,7 @@ import { ParseContext, Parser } from './parser.js';
 import { analyzeProgram } from './program-analysis.js';
 import { MAX_NESTING } from './reader.js';
 import type { Argv, RunContext, Sink, Stdin } from './run-context.js';
-import { commandNameProblem, substitutionScripts, wordValue } from './words.js';
+import { commandNameProblem, deferredSubstitutionProblem, substitutionScripts, wordValue } from './words.js';
 
 export interface CollectorOptions {
   readonly maxDepth: number;
@@ -158,6 +158,8 @@ export class Collector implements Sink {
   }
 
   private substitutions(parts: readonly WordPart[], ctx: RunContext): void {
+    const deferred = deferredSubstitutionProblem(parts);
+    if (deferred !== undefined) this.opaque(deferred);
     for (const script of substitutionScripts(parts)) this.script(script, ctx);
   }
 

@@ -5,6 +5,7 @@
  * `sudo`, `env`, `timeout`, `xargs`. The argv itself is always reported as written.
  */
 import { assignmentTarget, DECLARATION_BUILTINS, sensitiveVariable } from './environment.js';
+import { runAt, runSocat, runTmux } from './job-runners.js';
 import type { Argv, RunContext, Sink } from './run-context.js';
 import {
   basename,
@@ -109,6 +110,10 @@ function runBuiltin(name: string, argv: Argv, at: number, ctx: RunContext, sink:
     default:
       if (!DECLARATION_BUILTINS.has(name)) return false;
       for (const a of args) {
+        // `declare -a 'x=($(rm f))'`: a quoted array value is parsed again, substitutions included.
+        if (/^[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=\(/.test(a) && /\$\(|`/.test(a)) {
+          sink.opaque(`${name} evaluates the quoted array value ${JSON.stringify(a)} again`);
+        }
         const target = a.startsWith('-') ? undefined : assignmentTarget(a);
         const why = target === undefined ? undefined : sensitiveVariable(target);
         if (why !== undefined) sink.opaque(why);
@@ -240,6 +245,18 @@ export function analyzeProgram(argv: Argv, context: RunContext, sink: Sink): voi
     }
     if (name === 'find') {
       runFind(argv, i, ctx, sink);
+      break;
+    }
+    if (name === 'tmux') {
+      runTmux(argv, i, ctx, sink);
+      break;
+    }
+    if (name === 'at' || name === 'batch') {
+      runAt(name, argv, i, ctx, sink);
+      break;
+    }
+    if (name === 'socat') {
+      runSocat(argv, i, ctx, sink);
       break;
     }
     if (name === 'watch') {

@@ -77,3 +77,34 @@ export function* substitutionScripts(parts: readonly WordPart[]): Generator<Scri
     else if (p.type === 'parameter' || p.type === 'arithmetic') yield* substitutionScripts(p.inner);
   }
 }
+
+/**
+ * Text that holds a command substitution which bash may run later, when it evaluates the text
+ * again: an array subscript in a name that arithmetic, `test -v`/`[[ -v ]]`, `printf -v`, `read`,
+ * `let` or `declare` evaluates (`x='a[$(rm f)]'; (( x ))` runs `rm`), and prompt expansion of a
+ * value (`${x@P}`). The substitution is quoted, so it is not parsed as one, and the value may come
+ * from anywhere; the text is made opaque rather than guessed at.
+ */
+const SUBSCRIPT_SUBSTITUTION = /\[[^\]]*(?:\$\(|`)/;
+
+export function deferredSubstitutionProblem(parts: readonly WordPart[]): string | undefined {
+  let literal = '';
+  for (const p of parts) {
+    if (p.type === 'literal') {
+      literal += p.text;
+      continue;
+    }
+    if (p.type === 'parameter' && /@P\}$/.test(p.text)) {
+      return `${p.text} runs the command substitutions its value holds (prompt expansion)`;
+    }
+    if (p.type === 'parameter' || p.type === 'arithmetic') {
+      const inner = deferredSubstitutionProblem(p.inner);
+      if (inner !== undefined) return inner;
+    }
+    literal += ' ';
+  }
+  if (SUBSCRIPT_SUBSTITUTION.test(literal)) {
+    return `${JSON.stringify(literal)} holds a command substitution in an array subscript, which bash runs when it evaluates the name`;
+  }
+  return undefined;
+}
