@@ -137,8 +137,12 @@ describe('agreement with bash', () => {
       fc.property(fc.array(word, { minLength: 1, maxLength: 4 }), (words) => {
         const text = words.join(' ');
         const ours = parseShellCommand(`printf '%s\\0' ${text}`);
-        expect(ours.opaque).toBe(false);
-        expect(ours.commands.slice(0, 1).map((argv) => argv.slice(2))).toEqual([bashWords(text)]);
+        const split = bashWords(text);
+        // A word shaped like an array subscript holding a substitution (`[$(`, `` [` ``) is opaque on
+        // purpose, quoted or not: bash runs it if the text is ever evaluated as a name.
+        const deferred = split.some((w) => /\[[^\]]*(?:\$\(|`)/.test(w));
+        expect(ours.opaque).toBe(deferred);
+        expect(ours.commands.slice(0, 1).map((argv) => argv.slice(2))).toEqual([split]);
       }),
       { numRuns: 150 },
     );
