@@ -2,7 +2,9 @@
  * Forwards one judged request to the cluster and streams the answer back: JSON through the token
  * masker (Secret values, named fields, detectors), text (logs) through the detectors, nothing held
  * beyond the token or line being read, so watches, `logs -f` and large lists stream with
- * backpressure. Errors before the response are `Status` answers; a broken stream is cut.
+ * backpressure. Errors before the response are `Status` answers; a broken stream is cut. A 401
+ * from the cluster is about the gateway's credentials, never the client's, and is answered as a
+ * 502 saying so.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Agent, request } from 'node:https';
@@ -147,6 +149,18 @@ export function forward(input: ForwardInput): Promise<ForwardOutcome> {
         return;
       }
       status = upRes.statusCode ?? 502;
+      if (status === 401) {
+        // The client's token was accepted by the gateway and never reaches the cluster: a 401 is
+        // about the gateway's own credentials. Relayed, it would tell the client to log in again
+        // (and credential plugins to refresh and retry) for something only the operator can fix.
+        upRes.resume();
+        fail(
+          502,
+          'upstream_error',
+          "the cluster refused the gateway's credentials (401 Unauthorized); the connection's upstream kubeconfig needs fixing",
+        );
+        return;
+      }
       const plan = responseHasBody(method, status)
         ? maskingPlan(upRes.headers['content-type'], upRes.headers['content-encoding'])
         : ({ kind: 'none' } as const);
