@@ -16,7 +16,7 @@ let dir: string;
 let cluster: ReturnType<typeof createHttpsServer>;
 let front: Server;
 let frontPort: number;
-let answer: { status: number; body: string } = { status: 200, body: '{}' };
+let answer: { status: number; body: string; cut?: boolean } = { status: 200, body: '{}' };
 const outcomes: ForwardOutcome[] = [];
 
 beforeAll(async () => {
@@ -29,7 +29,9 @@ beforeAll(async () => {
   });
   cluster = createHttpsServer({ cert: cert.certPem, key: cert.keyPem }, (_req, res) => {
     res.writeHead(answer.status, { 'content-type': 'application/json' });
-    res.end(answer.body);
+    if (answer.cut !== true) return void res.end(answer.body);
+    // A watch that dies: what was sent so far, then the connection is cut.
+    res.write(answer.body, () => setTimeout(() => res.socket?.destroy(), 50));
   });
   await new Promise<void>((r) => cluster.listen(0, '127.0.0.1', r));
   const clusterPort = (cluster.address() as AddressInfo).port;
@@ -55,7 +57,8 @@ beforeAll(async () => {
       timeoutMs: 5_000,
       maxJsonTokenChars: 1 << 20,
       closeAfter: () => false,
-      stream: false,
+      stream: (req.url ?? '').includes('watch=true'),
+      watch: (req.url ?? '').includes('watch=true'),
     }).then((o) => outcomes.push(o));
   });
   await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
@@ -94,5 +97,41 @@ describe('forward', () => {
     const res = await fetch(`http://127.0.0.1:${frontPort}/api/v1/namespaces/default/pods`);
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({ message: 'pods is forbidden' });
+  });
+
+  const event = JSON.stringify({ type: 'ADDED', object: { kind: 'Pod', metadata: { name: 'web-1' } } });
+
+  it('ends a watch the cluster cut between two events with an ERROR event, as the API server does', async () => {
+    answer = { status: 200, body: `${event}\n`, cut: true };
+    const res = await fetch(`http://127.0.0.1:${frontPort}/api/v1/namespaces/default/pods?watch=true`);
+    expect(res.status).toBe(200);
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      JSON.parse(event),
+      {
+        type: 'ERROR',
+        object: expect.objectContaining({
+          kind: 'Status',
+          code: 502,
+          message: 'the cluster closed the connection in the middle of the watch',
+        }),
+      },
+    ]);
+    await expect
+      .poll(() => outcomes.at(-1)?.error?.message)
+      .toBe('the cluster closed the connection in the middle of the watch');
+  });
+
+  it('cuts the client connection when the cluster cut a watch in the middle of an event', async () => {
+    answer = { status: 200, body: `${event}\n${event.slice(0, 20)}`, cut: true };
+    const res = await fetch(`http://127.0.0.1:${frontPort}/api/v1/namespaces/default/pods?watch=true`);
+    expect(res.status).toBe(200);
+    await expect(res.text()).rejects.toThrow();
+    await expect
+      .poll(() => outcomes.at(-1)?.error?.message)
+      .toBe('the cluster closed the connection in the middle of the response');
   });
 });
