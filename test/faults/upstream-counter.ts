@@ -12,7 +12,8 @@ export interface CountingUpstream {
   close(): Promise<void>;
 }
 
-export async function startCountingUpstream(): Promise<CountingUpstream> {
+/** Listens on `port` (any free one by default). */
+export async function startCountingUpstream(port = 0): Promise<CountingUpstream> {
   let accepted = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -20,7 +21,7 @@ export async function startCountingUpstream(): Promise<CountingUpstream> {
     socket.on('error', () => undefined);
     socket.destroy();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   const address = server.address();
   return {
     port: typeof address === 'object' && address !== null ? address.port : 0,

@@ -2,11 +2,13 @@
  * Forwards one judged request to the cluster and streams the answer back: JSON through the token
  * masker (Secret values, named fields, detectors), text (logs) through the detectors, nothing held
  * beyond the token or line being read, so watches, `logs -f` and large lists stream with
- * backpressure. Errors before the response are `Status` answers; a broken stream is cut.
+ * backpressure. Errors before the response are `Status` answers; a broken stream is cut. A 401
+ * from the cluster is about the gateway's credentials, never the client's, and is answered as a
+ * 502 saying so.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Agent, request } from 'node:https';
-import type { Duplex } from 'node:stream';
+import { type Duplex, Writable } from 'node:stream';
 import type { Masker } from '@gatehouse/core';
 import {
   clientResponseHeaders,
@@ -42,6 +44,55 @@ export interface ForwardInput {
   readonly closeAfter: () => boolean;
   /** A watch or a followed log: the response headers go out at once, before any event. */
   readonly stream: boolean;
+  /**
+   * A watch: if the cluster cuts it between two events, the client gets an `ERROR` event with a
+   * `Status` and a cleanly ended stream, as the API server itself ends a failed watch, instead of a
+   * cut connection (which client-go takes for a watch that simply ended: `kubectl get -w` would exit
+   * 0 without a word).
+   */
+  readonly watch?: boolean;
+}
+
+/** The watch event the API server sends when a watch fails; one JSON line. */
+export function watchErrorEvent(code: number, message: string): string {
+  return `${JSON.stringify({ type: 'ERROR', object: kubeStatus(code, message) })}\n`;
+}
+
+const WATCH_CUT = 'the cluster closed the connection in the middle of the watch';
+
+/**
+ * The client end of a relayed body: writes into `res` with backpressure. Destroyed before the body
+ * has ended (the cluster cut it, or a stage failed), it cuts `res` too — unless `onCut` answers
+ * with a last piece to send and end the response with.
+ */
+function responseSink(
+  res: ServerResponse,
+  onCut: (lastByte: number | undefined) => string | undefined,
+): Writable {
+  let lastByte: number | undefined;
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, callback) {
+      if (chunk.length > 0) lastByte = chunk[chunk.length - 1];
+      if (res.write(chunk)) callback();
+      else res.once('drain', () => callback());
+    },
+    final(callback) {
+      res.end(() => callback());
+    },
+    destroy(err, callback) {
+      if (!res.writableEnded && !res.destroyed) {
+        const last = onCut(lastByte);
+        if (last === undefined) res.destroy();
+        else res.end(last);
+      }
+      callback(err);
+    },
+  });
+  // The client leaving stops the relay.
+  res.once('close', () => {
+    if (!sink.destroyed) sink.destroy();
+  });
+  return sink;
 }
 
 export interface ForwardOutcome {
@@ -147,6 +198,18 @@ export function forward(input: ForwardInput): Promise<ForwardOutcome> {
         return;
       }
       status = upRes.statusCode ?? 502;
+      if (status === 401) {
+        // The client's token was accepted by the gateway and never reaches the cluster: a 401 is
+        // about the gateway's own credentials. Relayed, it would tell the client to log in again
+        // (and credential plugins to refresh and retry) for something only the operator can fix.
+        upRes.resume();
+        fail(
+          502,
+          'upstream_error',
+          "the cluster refused the gateway's credentials (401 Unauthorized); the connection's upstream kubeconfig needs fixing",
+        );
+        return;
+      }
       const plan = responseHasBody(method, status)
         ? maskingPlan(upRes.headers['content-type'], upRes.headers['content-encoding'])
         : ({ kind: 'none' } as const);
@@ -190,7 +253,16 @@ export function forward(input: ForwardInput): Promise<ForwardOutcome> {
       upRes.once('close', () => {
         if (!upRes.complete) upstreamBroke = true;
       });
-      relayBody(upRes, stages, res, (n) => {
+      const watchJson = input.watch === true && plan.kind === 'json';
+      const sink = responseSink(res, (lastByte) => {
+        // Only between two events (nothing sent yet, or the last event's newline), and only when
+        // the cluster cut the stream: a failed masking stage must not be papered over.
+        if (!watchJson || upRes.complete || error !== undefined) return undefined;
+        if (lastByte !== undefined && lastByte !== 0x0a) return undefined;
+        error = { code: 'upstream_error', message: WATCH_CUT };
+        return watchErrorEvent(502, WATCH_CUT);
+      });
+      relayBody(upRes, stages, sink, (n) => {
         bytes += n;
       });
     });

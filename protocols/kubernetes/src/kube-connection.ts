@@ -344,6 +344,7 @@ export class KubeConnection {
       maxJsonTokenChars: this.deps.options.maxJsonTokenChars,
       closeAfter: () => this.#requests.shuttingDown,
       stream: info.isResourceRequest && (info.verb === 'watch' || info.follow === true),
+      watch: info.isResourceRequest && info.verb === 'watch',
     });
     session.result(ticket, {
       status: outcome.error === undefined && outcome.status > 0 && outcome.status < 400 ? 'ok' : 'error',
