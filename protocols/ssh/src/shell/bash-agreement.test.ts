@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseShellCommand } from './parse-shell-command.js';
+import { SUBSCRIPT_SUBSTITUTION } from './words.js';
 
 const BASH = '/bin/bash';
 const scratch = mkdtempSync(join(tmpdir(), 'gatehouse-shell-'));
@@ -136,6 +137,8 @@ describe('agreement with bash', () => {
     fc.assert(
       fc.property(fc.array(word, { minLength: 1, maxLength: 4 }), (words) => {
         const text = words.join(' ');
+        // A quoted `a[$(…)]` is opaque on purpose (bash may evaluate it again; words.ts).
+        fc.pre(!SUBSCRIPT_SUBSTITUTION.test(text));
         const ours = parseShellCommand(`printf '%s\\0' ${text}`);
         expect(ours.opaque).toBe(false);
         expect(ours.commands.slice(0, 1).map((argv) => argv.slice(2))).toEqual([bashWords(text)]);
