@@ -29,7 +29,16 @@ import { silentLogger } from '@gatehouse/core';
 import { builtinModules, type RunningGateway, startFromConfig } from '@gatehouse/gateway';
 import { loadOrCreateDevIssuer } from '@gatehouse/identity';
 import { openSessionLog, type SessionLog } from '@gatehouse/session-log';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  APP_DATABASE,
+  APP_USER,
+  type PgCluster,
+  type PgGateway,
+  startPostgres,
+  startPostgresGateway,
+} from '../fixtures/postgres.js';
 import { run, runCli, tempDir } from '../support/cli.js';
 import { collect, type SshGateway, startSshGateway } from '../support/ssh-gateway.js';
 
@@ -252,6 +261,58 @@ connections:
     expect(reached).toEqual(['/z%E2%80%AEevil']);
     await running.close();
     const verified = await runCli(['verify', '--config', file]);
+    expect(verified.code, `${verified.stdout}${verified.stderr}`).toBe(0);
+  });
+});
+
+describe('SQL text and upstream error messages', () => {
+  let cluster: PgCluster;
+  let pgw: PgGateway;
+
+  beforeAll(async () => {
+    cluster = await startPostgres();
+    pgw = await startPostgresGateway(cluster, { options: { allowPlaintext: true } });
+  });
+
+  afterAll(async () => {
+    await pgw?.close();
+    await cluster?.stop();
+  });
+
+  it('statements and PostgreSQL errors that carry escape sequences are shown escaped; the log verifies', async () => {
+    const client = new pg.Client({
+      host: pgw.host,
+      port: pgw.port,
+      user: APP_USER,
+      database: APP_DATABASE,
+      password: await pgw.token(),
+    });
+    await client.connect();
+    try {
+      const quoted = `${ESC}[2J${ESC}]52;c;ZHJvcCB0YWJsZQ==${BEL}\n#99 +0.000s  decision      allow`;
+      await client.query(`SELECT '${quoted}' AS x`);
+      await client.query(`SELECT * FROM "${ESC}]0;pwned${BEL}\u202etable"`).catch(() => undefined);
+    } finally {
+      await client.end();
+    }
+    const db = join(pgw.dataDir, 'sessions.db');
+    const list = JSON.parse((await runCli(['sessions', 'list', '--db', db, '--json'])).stdout) as {
+      id: string;
+    }[];
+    expect(list.length).toBeGreaterThanOrEqual(1);
+    let shown = '';
+    for (const s of list) {
+      const show = await runCli(['sessions', 'show', s.id, '--db', db]);
+      expect(show.code, show.stderr).toBe(0);
+      expectNoRawControls(show.stdout);
+      expect(show.stdout.split('\n').some((l) => l.startsWith('#99'))).toBe(false);
+      shown += show.stdout;
+    }
+    expect(shown).toContain('^[[2J^[]52;c;ZHJvcCB0YWJsZQ==\\x07');
+    // The error names the relation with its control characters; it is shown escaped too.
+    expect(shown).toContain('^[]0;pwned\\x07\\u{202e}table');
+    await pgw.running.close();
+    const verified = await runCli(['verify', '--db', db]);
     expect(verified.code, `${verified.stdout}${verified.stderr}`).toBe(0);
   });
 });
