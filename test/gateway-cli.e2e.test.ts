@@ -4,7 +4,7 @@
  * the reading commands list, show and verify what the log recorded — including after tampering and
  * after a crash.
  */
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -226,6 +226,53 @@ describe('gatehouse start / token / sessions / verify', () => {
     expect(verified.stdout).toContain(`first bad sequence number ${target.seq}`);
     const json = await runCli(['verify', '--db', dbFile, '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, firstBadSeq: target.seq });
+  });
+
+  it('verify --head gives a head to keep elsewhere, and a rollback to an older copy fails against it', async () => {
+    const dir = tempDir();
+    const { file, httpPort } = await writeConfig(dir);
+    const dataDir = join(dir, 'data');
+    const traffic = async (n: number) => {
+      const gateway = startCli(['start', '--config', file]);
+      await gateway.waitFor(/gatehouse started/);
+      const agent = await token(file, 'agent-1', 'agents');
+      for (let i = 0; i < n; i++)
+        await run('curl', [
+          '-sS',
+          '-H',
+          `Authorization: Bearer ${agent}`,
+          `http://127.0.0.1:${httpPort}/y${i}`,
+        ]);
+      expect(await stop(gateway)).toBe(0);
+    };
+    await traffic(2);
+    const early = await runCli(['verify', '--config', file, '--head']);
+    expect(early.code, early.stderr).toBe(0);
+    expect(early.stdout.trim()).toMatch(/^\d+:[0-9a-f]{64}$/);
+    const saved = join(dir, 'saved');
+    mkdirSync(saved);
+    const logFiles = () => readdirSync(dataDir).filter((f) => f.startsWith('sessions.db'));
+    for (const f of logFiles()) copyFileSync(join(dataDir, f), join(saved, f));
+
+    await traffic(2);
+    const later = (await runCli(['verify', '--config', file, '--head'])).stdout.trim();
+    expect(later).not.toBe(early.stdout.trim());
+    const heads = join(dir, 'heads.txt');
+    writeFileSync(heads, `# shipped off the machine\n${early.stdout.trim()}\n${later}\n`);
+    const both = await runCli(['verify', '--config', file, '--checkpoints', heads]);
+    expect(both.code, both.stdout).toBe(0);
+    expect(both.stdout).toContain('2 recorded checkpoint(s) found in the chain');
+
+    // Roll the log back to the saved copy, anchor included: the anchor alone cannot tell.
+    for (const f of logFiles()) rmSync(join(dataDir, f));
+    for (const f of readdirSync(saved)) copyFileSync(join(saved, f), join(dataDir, f));
+    expect((await runCli(['verify', '--config', file])).code).toBe(0);
+    const rolledBack = await runCli(['verify', '--config', file, '--checkpoints', heads]);
+    expect(rolledBack.code).toBe(3);
+    expect(rolledBack.stdout).toMatch(/names an event the log no longer has/);
+    const malformed = await runCli(['verify', '--config', file, '--checkpoint', 'not-a-head']);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/expected SEQ:HASH/);
   });
 
   it('after a crash, sessions left open end with gateway-restart and the log still verifies', async () => {

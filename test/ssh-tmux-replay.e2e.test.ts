@@ -223,7 +223,10 @@ describe('replay of a live tmux session', () => {
         ? Buffer.from(String(e.data['data']), 'base64')
         : Buffer.from(String(e.data['data']));
     const shown = recorded.filter((e) => e.data['stream'] === 'stdout' || e.data['stream'] === 'stderr');
-    expect(shown.length).toBeGreaterThan(5);
+    // How many events the output makes depends on timing (a run of output is batched for up to
+    // 50 ms); what matters is that the whole session's output is there.
+    expect(shown.length).toBeGreaterThan(1);
+    expect(Buffer.concat(shown.map(bytes)).toString('utf8')).toContain('done-3');
     // Every output byte, in order, and nothing else.
     expect(
       cast.events

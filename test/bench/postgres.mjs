@@ -10,103 +10,29 @@
 // GATEHOUSE_PG_BENCH_SECONDS (per cell, default 5), GATEHOUSE_PG_BENCH_ROUNDS (default 3),
 // GATEHOUSE_PG_BENCH_CLIENTS (default 1,8), GATEHOUSE_PG_BENCH_SYNC (full|normal, default both).
 import { execFileSync, spawn } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  asRoot,
+  DATABASE,
+  freePort,
+  ids,
+  ownDir,
+  PASSWORD,
+  procStats,
+  startCluster,
+  USER,
+  waitForPostgres,
+} from './pg-cluster.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
-const PG_BIN = '/usr/lib/postgresql/15/bin';
 const BOUNCER = '/usr/sbin/pgbouncer';
-const USER = 'bench';
-const PASSWORD = 'bench-pw-1';
-const DATABASE = 'bench';
-const asRoot = process.getuid?.() === 0;
 // better-sqlite3 is a dependency of the session-log package, not of the test package.
 const Database = createRequire(join(root, 'packages/session-log/package.json'))('better-sqlite3');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const ids = () => ({
-  uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
-  gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
-});
-
-function asPostgres(cmd, args) {
-  return asRoot
-    ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'pipe', encoding: 'utf8' })
-    : execFileSync(cmd, args, { stdio: 'pipe', encoding: 'utf8' });
-}
-
-function ownDir(dir) {
-  chmodSync(dir, 0o755);
-  if (asRoot) {
-    const { uid, gid } = ids();
-    chownSync(dir, uid, gid);
-  }
-}
-
-async function startCluster(dir) {
-  ownDir(dir);
-  const data = join(dir, 'data');
-  const pwfile = join(dir, 'pw');
-  writeFileSync(pwfile, `${PASSWORD}\n`);
-  if (asRoot) chownSync(pwfile, ids().uid, ids().gid);
-  asPostgres(`${PG_BIN}/initdb`, [
-    '-D',
-    data,
-    '-U',
-    USER,
-    '--auth=scram-sha-256',
-    `--pwfile=${pwfile}`,
-    '--no-sync',
-    '-E',
-    'UTF8',
-    '--locale=C',
-  ]);
-  const port = await freePort();
-  asPostgres(`${PG_BIN}/pg_ctl`, [
-    '-D',
-    data,
-    '-l',
-    join(dir, 'pg.log'),
-    '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=100`,
-    '-w',
-    'start',
-  ]);
-  const env = { ...process.env, PGPASSWORD: PASSWORD, PGSSLMODE: 'disable' };
-  const base = ['-h', '127.0.0.1', '-p', String(port), '-U', USER];
-  execFileSync('psql', [...base, '-d', 'postgres', '-qc', `CREATE DATABASE ${DATABASE}`], { env });
-  execFileSync('pgbench', ['-i', '-s', '10', '-q', ...base, DATABASE], { env, stdio: 'pipe' });
-  return {
-    port,
-    stop() {
-      asPostgres(`${PG_BIN}/pg_ctl`, ['-D', data, '-m', 'immediate', 'stop']);
-    },
-  };
-}
 
 async function startBouncer(dir, pgPort) {
   ownDir(dir);
@@ -225,34 +151,6 @@ connections:
   };
 }
 
-async function waitForPostgres(port, password) {
-  for (let i = 0; i < 100; i++) {
-    try {
-      execFileSync(
-        'psql',
-        ['-X', '-h', '127.0.0.1', '-p', String(port), '-U', USER, '-d', DATABASE, '-qc', 'SELECT 1'],
-        {
-          env: { ...process.env, PGPASSWORD: password, PGSSLMODE: 'disable' },
-          stdio: 'ignore',
-        },
-      );
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new Error(`nothing answers on port ${port}`);
-}
-
-/** CPU seconds (user + system) of a process and its peak resident set, from /proc. */
-function procStats(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuSeconds: ticks / 100, peakRssMiB: Number(hwm?.[1] ?? 0) / 1024 };
-}
-
 function percentile(sorted, p) {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 }
@@ -340,7 +238,7 @@ export async function run({
   try {
     execFileSync('mkdir', ['-p', join(dir, 'cluster'), join(dir, 'bouncer')]);
     progress('starting PostgreSQL, PgBouncer, a pipe proxy and the gateway');
-    const cluster = await startCluster(join(dir, 'cluster'));
+    const cluster = await startCluster(join(dir, 'cluster'), { pgbenchScale: 10 });
     stops.push(() => cluster.stop());
     const bouncer = existsSync(BOUNCER) ? await startBouncer(join(dir, 'bouncer'), cluster.port) : undefined;
     if (bouncer) stops.push(() => bouncer.stop());

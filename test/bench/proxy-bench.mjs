@@ -11,10 +11,13 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const CLOCK_TICKS = 100;
 
-/** A child process running one of the bench scripts, with its stdout read line by line as JSON. */
-export function child(script, args = [], { execArgv = [], cwd } = {}) {
+/**
+ * A child process running one of the bench scripts, with its stdout read line by line as JSON;
+ * `input: true` gives it a stdin pipe (`send` writes a line to it).
+ */
+export function child(script, args = [], { execArgv = [], cwd, input = false } = {}) {
   const proc = spawn(process.execPath, [...execArgv, join(here, script), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: [input ? 'pipe' : 'ignore', 'pipe', 'inherit'],
     ...(cwd === undefined ? {} : { cwd }),
   });
   const lines = [];
@@ -46,6 +49,9 @@ export function child(script, args = [], { execArgv = [], cwd } = {}) {
           ? lines.shift()
           : await new Promise((resolve, reject) => waiting.push({ resolve, reject }));
       return JSON.parse(line);
+    },
+    send(line) {
+      proc.stdin?.write(`${line}\n`);
     },
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');

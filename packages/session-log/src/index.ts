@@ -30,4 +30,10 @@ export {
 } from './reader.js';
 export { REDACTED } from './redact.js';
 export { openSessionLog, type SessionLog, type SessionLogOptions } from './session-log.js';
-export { type VerifyOptions, type VerifyResult, verifySessionLog } from './verify.js';
+export {
+  type Checkpoint,
+  parseCheckpoint,
+  type VerifyOptions,
+  type VerifyResult,
+  verifySessionLog,
+} from './verify.js';

@@ -1,12 +1,21 @@
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventType, LogWriteError } from '@gatehouse/core';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { anchorMac, anchorPathFor, defaultKeyPathFor, loadKey } from './anchor.js';
 import { eventHash, GENESIS_HASH } from './chain.js';
 import { openSessionLog } from './session-log.js';
-import { verifySessionLog } from './verify.js';
+import { parseCheckpoint, verifySessionLog } from './verify.js';
 
 let dir: string;
 let path: string;
@@ -66,7 +75,21 @@ function rechain(db: Database.Database, from = 1): void {
 
 describe('verifySessionLog', () => {
   it('accepts an intact log', () => {
-    expect(verifySessionLog(path)).toEqual({ ok: true, events: EVENTS, lastSeq: EVENTS, anchorSeq: EVENTS });
+    const last = (() => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return all(db).at(-1) as Row;
+      } finally {
+        db.close();
+      }
+    })();
+    expect(verifySessionLog(path)).toEqual({
+      ok: true,
+      events: EVENTS,
+      lastSeq: EVENTS,
+      anchorSeq: EVENTS,
+      head: `${EVENTS}:${last.hash}`,
+    });
   });
 
   it('finds an edited row', () => {
@@ -299,5 +322,95 @@ describe('the writer on a tampered log', () => {
     expect(() => openSessionLog({ path })).toThrow(
       /event 21, after the anchored event 20, is not a valid link/,
     );
+  });
+});
+
+describe('checkpoints kept off the machine', () => {
+  const headOf = () => verifySessionLog(path).head as string;
+  const checkpoint = (text: string) =>
+    parseCheckpoint(text) as NonNullable<ReturnType<typeof parseCheckpoint>>;
+  /** What someone holding the anchor key can do that the anchor alone cannot catch. */
+  const resign = () => {
+    const key = loadKey(defaultKeyPathFor(path));
+    const db = new Database(path, { readonly: true });
+    const last = all(db).at(-1) as Row;
+    db.close();
+    writeFileSync(
+      anchorPathFor(path),
+      JSON.stringify({ seq: last.seq, hash: last.hash, mac: anchorMac(key, last.seq, last.hash) }),
+    );
+  };
+
+  it('parses SEQ:HASH and nothing else', () => {
+    expect(parseCheckpoint(`7:${'a'.repeat(64)}`)).toEqual({ seq: 7, hash: 'a'.repeat(64) });
+    expect(parseCheckpoint(` 7:${'A'.repeat(64)}\n`)).toEqual({ seq: 7, hash: 'a'.repeat(64) });
+    for (const bad of [
+      '',
+      '7',
+      `7:${'a'.repeat(63)}`,
+      `-1:${'a'.repeat(64)}`,
+      `x:${'a'.repeat(64)}`,
+      `7:${'g'.repeat(64)}`,
+    ])
+      expect(parseCheckpoint(bad)).toBeUndefined();
+  });
+
+  it('accepts the heads recorded earlier while the log grows', async () => {
+    const early = headOf();
+    const log = openSessionLog({ path });
+    await log.append({
+      sessionId: 's9',
+      type: EventType.Command,
+      data: { kind: 'query', text: 'SELECT 99' },
+    });
+    await log.close();
+    const result = verifySessionLog(path, {
+      checkpoints: [checkpoint(early), checkpoint(`0:${GENESIS_HASH}`)],
+    });
+    expect(result).toMatchObject({ ok: true, events: EVENTS + 1, checkpointsMatched: 2 });
+    expect(result.head).not.toBe(early);
+  });
+
+  it('catches a chain rewritten and re-signed by someone who took the anchor key', () => {
+    const recorded = checkpoint(headOf());
+    tamper((db) => {
+      db.prepare(`UPDATE events SET data = '{"kind":"query","text":"SELECT harmless"}' WHERE seq = 7`).run();
+      rechain(db, 7);
+    });
+    resign();
+    expect(verifySessionLog(path).ok).toBe(true);
+    expect(verifySessionLog(path, { checkpoints: [recorded] })).toMatchObject({
+      ok: false,
+      firstBadSeq: EVENTS,
+      problem: expect.stringMatching(/not the one recorded in checkpoint .*rewritten or rolled back/),
+    });
+  });
+
+  it('catches a rollback to an older copy of the log and its valid anchor', async () => {
+    const copy = join(dir, 'copy');
+    const files = ['log.db', 'log.db.anchor'];
+    mkdirSync(copy);
+    for (const f of files) copyFileSync(join(dir, f), join(copy, f));
+    const log = openSessionLog({ path });
+    for (let i = 0; i < 5; i++)
+      await log.append({ sessionId: 's1', type: EventType.Command, data: { kind: 'query', text: 'DROP' } });
+    await log.close();
+    const recorded = checkpoint(headOf());
+    for (const f of [...files, 'log.db-wal', 'log.db-shm']) rmSync(join(dir, f), { force: true });
+    for (const f of files) copyFileSync(join(copy, f), join(dir, f));
+    expect(verifySessionLog(path).ok).toBe(true);
+    expect(verifySessionLog(path, { checkpoints: [recorded] })).toMatchObject({
+      ok: false,
+      firstBadSeq: EVENTS + 1,
+      problem: expect.stringMatching(/names an event the log no longer has/),
+    });
+  });
+
+  it('refuses checkpoints that contradict each other', () => {
+    expect(
+      verifySessionLog(path, {
+        checkpoints: [checkpoint(`3:${'a'.repeat(64)}`), checkpoint(`3:${'b'.repeat(64)}`)],
+      }),
+    ).toMatchObject({ ok: false, problem: expect.stringMatching(/disagree about event 3/) });
   });
 });

@@ -10,6 +10,28 @@ import { unavailable } from './log-errors.js';
 export interface VerifyOptions {
   /** Key that signed the anchor; `<path>.key` by default. */
   readonly anchorKeyFile?: string;
+  /**
+   * Heads recorded earlier and kept off this machine (`gatehouse verify --head`). Each must still
+   * be in the chain: the event at `seq` exists and has exactly `hash`. Unlike the anchor, these
+   * catch a rollback to an older copy and a chain rewritten by someone who also took the key.
+   */
+  readonly checkpoints?: readonly Checkpoint[];
+}
+
+/** One link of the chain, as `seq:hash`. */
+export interface Checkpoint {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+const CHECKPOINT = /^(\d{1,15}):([0-9a-f]{64})$/;
+
+/** Parses `seq:hash` as printed by `gatehouse verify --head`; undefined when malformed. */
+export function parseCheckpoint(text: string): Checkpoint | undefined {
+  const m = CHECKPOINT.exec(text.trim().toLowerCase());
+  if (m === null) return undefined;
+  const seq = Number(m[1]);
+  return Number.isSafeInteger(seq) ? { seq, hash: m[2] as string } : undefined;
 }
 
 export interface VerifyResult {
@@ -21,6 +43,10 @@ export interface VerifyResult {
   readonly lastSeq: number;
   /** The event the anchor vouches for, when the anchor could be read. */
   readonly anchorSeq?: number;
+  /** The newest event that checked out, as `seq:hash` (genesis when empty): copy it off the machine. */
+  readonly head?: string;
+  /** How many of the given checkpoints were found in the chain. */
+  readonly checkpointsMatched?: number;
   /** First event that is missing, altered or inserted; absent when the damage cannot be located. */
   readonly firstBadSeq?: number;
   readonly problem?: string;
@@ -79,6 +105,20 @@ function verifyOpen(db: Database.Database, file: string, options: VerifyOptions)
   }
 
   const lastSeq = (db.prepare('SELECT coalesce(max(seq), 0) FROM events').pluck().get() as number) ?? 0;
+  const wanted = new Map<number, string>();
+  for (const c of options.checkpoints ?? []) {
+    const other = wanted.get(c.seq);
+    if (other !== undefined && other !== c.hash) {
+      return {
+        ok: false,
+        events: 0,
+        lastSeq,
+        problem: `checkpoints disagree about event ${c.seq}: at most one of them can be right`,
+      };
+    }
+    wanted.set(c.seq, c.hash);
+  }
+  let checkpointsMatched = 0;
   const rows = db
     .prepare('SELECT seq, ts, session_id, type, data, prev_hash, hash FROM events ORDER BY seq')
     .raw()
@@ -130,23 +170,52 @@ function verifyOpen(db: Database.Database, file: string, options: VerifyOptions)
     }
     if (!selfConsistent) return bad(seq, `event ${seq} was modified (its hash does not match its content)`);
     if (seq === anchor?.seq) anchoredHash = hash;
+    const expectedHash = wanted.get(seq);
+    if (expectedHash !== undefined) {
+      if (expectedHash !== hash) {
+        return bad(
+          seq,
+          `event ${seq} is not the one recorded in checkpoint ${seq}:${expectedHash}: the log was rewritten or ` +
+            'rolled back to another copy',
+        );
+      }
+      checkpointsMatched++;
+    }
     prevPrev = prev;
     prev = hash;
     expected++;
   }
   const events = expected - 1;
-  const fail = (problem: string, firstBadSeq?: number): VerifyResult => ({
-    ok: false,
+  const genesisCheckpoint = wanted.get(0);
+  if (genesisCheckpoint === GENESIS_HASH) checkpointsMatched++;
+  const good = {
     events,
     ...base,
+    head: `${events}:${prev}`,
+    ...(wanted.size === 0 ? {} : { checkpointsMatched }),
+  };
+  const fail = (problem: string, firstBadSeq?: number): VerifyResult => ({
+    ok: false,
+    ...good,
     ...(firstBadSeq === undefined ? {} : { firstBadSeq }),
     problem,
   });
+  const missing = [...wanted.keys()].filter((seq) => seq > events).sort((a, b) => a - b)[0];
+  if (missing !== undefined) {
+    return fail(
+      `checkpoint ${missing}:${wanted.get(missing)} names an event the log no longer has (it ends at ${events}): ` +
+        'events were removed or the log was rolled back to an older copy',
+      events + 1,
+    );
+  }
+  if (genesisCheckpoint !== undefined && genesisCheckpoint !== GENESIS_HASH) {
+    return fail('checkpoint 0 is not the genesis hash: it belongs to no session log');
+  }
 
   if (anchorProblem !== undefined) return fail(anchorProblem);
   const indexProblem = checkSessionIndex(db);
   if (anchor === undefined) {
-    if (events === 0) return indexProblem === undefined ? { ok: true, events, ...base } : fail(indexProblem);
+    if (events === 0) return indexProblem === undefined ? { ok: true, ...good } : fail(indexProblem);
     return fail(`anchor file ${anchorPath} is missing: truncation or a rewritten chain cannot be ruled out`);
   }
   const keyPath = resolve(options.anchorKeyFile ?? defaultKeyPathFor(file));
@@ -179,14 +248,13 @@ function verifyOpen(db: Database.Database, file: string, options: VerifyOptions)
   if (events > anchor.seq) {
     return {
       ok: true,
-      events,
-      ...base,
+      ...good,
       warning:
         `events ${anchor.seq + 1}..${events} come after the anchor: normal while a gateway writes or after a crash, ` +
         'otherwise they may have been appended by hand',
     };
   }
-  return { ok: true, events, ...base };
+  return { ok: true, ...good };
 }
 
 /**

@@ -14,6 +14,7 @@ import { BearerAuth } from './bearer-auth.js';
 import { forward } from './forward.js';
 import { headerCount, headerNames } from './headers.js';
 import { type HttpOptions, parseHttpOptions } from './options.js';
+import { RequestQueue } from './request-queue.js';
 import { checkMethod, checkRequestTarget } from './request-target.js';
 import { executeErrorStatus, HttpErrorCode, rawErrorResponse, sendError } from './responses.js';
 import { type UpstreamTarget, upstreamPath } from './upstream.js';
@@ -36,10 +37,7 @@ export class HttpConnection {
   readonly #server: Server;
   readonly #agent: Agent;
   readonly #secrets: string[];
-  #queue: Promise<void> = Promise.resolve();
-  /** Requests received and not yet answered (queued or in progress). */
-  #active = 0;
-  #shuttingDown = false;
+  readonly #requests: RequestQueue;
   #handshake: NodeJS.Timeout | undefined;
   #end: { reason: EndReason; detail: string } | undefined;
 
@@ -50,6 +48,11 @@ export class HttpConnection {
     this.#upstream = upstream;
     this.#options = parseHttpOptions(ctx.connection.options);
     this.#auth = new BearerAuth(ctx.session, ctx.verifier, ctx.clock);
+    this.#requests = new RequestQueue(socket, (error, res) => {
+      this.#ctx.logger.error({ err: error.message }, 'http request handling failed');
+      if (res !== undefined)
+        sendError(res, 500, ErrorCode.Internal, 'the gateway failed to handle the request', { close: true });
+    });
     this.#secrets = Object.values(upstream.headers).filter((v) => v.length >= MIN_SECRET_LENGTH);
     // The agent keeps upstream connections of this client connection warm, and dies with it.
     const agentOptions = { keepAlive: true, maxSockets: 4, timeout: this.#options.keepAliveTimeoutMs };
@@ -98,7 +101,7 @@ export class HttpConnection {
       await closed;
       // Results of responses that just ended are logged before the session ends; a request still
       // held for review is not waited for (it logs its own outcome when the hold ends).
-      await Promise.race([this.#queue, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+      await this.#requests.settled(1_000);
     } finally {
       clearTimeout(this.#handshake);
       this.#signal.removeEventListener('abort', onAbort);
@@ -109,44 +112,15 @@ export class HttpConnection {
   }
 
   #enqueue(req: IncomingMessage, res: ServerResponse): void {
-    this.#active++;
-    this.#queue = this.#queue
-      .then(() => this.#handle(req, res))
-      .catch((err: unknown) => {
-        const error = toGatewayError(err);
-        this.#ctx.logger.error({ err: error.message }, 'http request handling failed');
-        sendError(res, 500, ErrorCode.Internal, 'the gateway failed to handle the request', { close: true });
-      })
-      .finally(() => {
-        this.#active--;
-        if (this.#shuttingDown && this.#active === 0) this.#socket.end();
-      });
-  }
-
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // A queued response that never got the socket sees no 'close' of its own: watch both.
-    let settle!: () => void;
-    const done = new Promise<void>((resolve) => {
-      settle = resolve;
-    });
-    res.once('close', settle);
-    this.#socket.once('close', settle);
-    try {
-      if (!this.#socket.destroyed) await this.#respond(req, res);
-      else res.destroy();
-      await done;
-    } finally {
-      res.off('close', settle);
-      this.#socket.off('close', settle);
-    }
+    this.#requests.pushRequest(res, () => this.#respond(req, res));
   }
 
   async #respond(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { session } = this.#ctx;
     const method = req.method ?? '';
     // A body left unread on the wire cannot be skipped safely: answer, then close.
-    const close = (): boolean => !req.complete || this.#shuttingDown;
-    if (this.#shuttingDown) {
+    const close = (): boolean => !req.complete || this.#requests.shuttingDown;
+    if (this.#requests.shuttingDown) {
       sendError(res, 503, ErrorCode.ShuttingDown, 'the gateway is shutting down', { close: true });
       return;
     }
@@ -225,7 +199,7 @@ export class HttpConnection {
       masker: session.masker(),
       timeoutMs: this.#options.upstreamTimeoutMs,
       maxJsonTokenChars: this.#options.maxJsonTokenChars,
-      closeAfter: () => this.#shuttingDown,
+      closeAfter: () => this.#requests.shuttingDown,
     });
     session.result(ticket, {
       status: outcome.error === undefined && outcome.status > 0 && outcome.status < 500 ? 'ok' : 'error',
@@ -272,17 +246,15 @@ export class HttpConnection {
   }
 
   #shutdown(): void {
-    if (this.#shuttingDown) return;
-    this.#shuttingDown = true;
     // Idle keep-alive connections go now; busy ones close after their response (Connection: close).
-    if (this.#active === 0) this.#socket.end();
+    this.#requests.shutdown();
   }
 
   #handshakeExpired(): void {
     if (this.#auth.subject !== undefined || this.#socket.destroyed) return;
     const detail = `no authenticated request within ${this.#options.handshakeTimeoutMs}ms`;
     this.#end = { reason: 'handshake-timeout', detail };
-    if (this.#active === 0 && this.#socket.writable) {
+    if (this.#requests.active === 0 && this.#socket.writable) {
       this.#socket.end(rawErrorResponse(408, ErrorCode.Timeout, detail));
     }
     setTimeout(() => this.#socket.destroy(), 200).unref();
@@ -314,7 +286,7 @@ export class HttpConnection {
           : { reason: 'protocol-error', detail: message };
     }
     // A response in progress cannot be followed by another one on the same bytes.
-    if (this.#active === 0) socket.end(rawErrorResponse(status, errorCode, message));
+    if (this.#requests.active === 0) socket.end(rawErrorResponse(status, errorCode, message));
     else socket.destroy();
   }
 }

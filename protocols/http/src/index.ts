@@ -14,6 +14,7 @@ export { decompressorFor, MaskStream, maskStreamFor } from './mask-stream.js';
 export { type BodyDecoding, type MaskingPlan, maskingPlan, responseHasBody } from './masking-plan.js';
 export { DEFAULT_OPTIONS, type HttpOptions, parseHttpOptions } from './options.js';
 export { relayBody } from './relay-body.js';
+export { RequestQueue } from './request-queue.js';
 export { checkMethod, checkRequestTarget, type TargetCheck } from './request-target.js';
 export { HttpErrorCode } from './responses.js';
 export { type IncrementalMasker, TextMasker, type TextMaskerOptions } from './text-masker.js';

@@ -17,7 +17,7 @@ import {
   type Masker,
   toGatewayError,
 } from '@gatehouse/core';
-import { BearerAuth } from '@gatehouse/http';
+import { BearerAuth, RequestQueue } from '@gatehouse/http';
 import { forward } from './forward.js';
 import type { KubernetesOptions } from './options.js';
 import { checkPatchBody } from './patch-body.js';
@@ -61,9 +61,7 @@ export class KubeConnection {
   readonly #socket: Socket;
   readonly #server: Server;
   #agent: Agent | undefined;
-  #queue: Promise<void> = Promise.resolve();
-  #active = 0;
-  #shuttingDown = false;
+  readonly #requests: RequestQueue;
   #handshake: NodeJS.Timeout | undefined;
   readonly #maskers = new WeakMap<Masker, [SecretMasker, SecretMasker]>();
   end: { reason: EndReason; detail: string } | undefined;
@@ -74,6 +72,11 @@ export class KubeConnection {
     this.deps = deps;
     this.signal = signal;
     this.auth = new BearerAuth(ctx.session, ctx.verifier, ctx.clock);
+    this.#requests = new RequestQueue(socket, (error, res) => {
+      this.ctx.logger.error({ err: error.message }, 'kubernetes request handling failed');
+      if (res !== undefined)
+        sendStatus(res, kubeStatus(500, 'the gateway failed to handle the request'), { close: true });
+    });
     const o = deps.options;
     this.#server = createServer(
       {
@@ -83,10 +86,10 @@ export class KubeConnection {
         keepAliveTimeout: o.keepAliveTimeoutMs,
         connectionsCheckingInterval: Math.min(1_000, o.handshakeTimeoutMs),
       },
-      (req, res) => this.#enqueue(() => this.#handle(req, res), res),
+      (req, res) => this.#requests.pushRequest(res, () => this.#respond(req, res)),
     );
     this.#server.on('upgrade', (req: IncomingMessage, s: Duplex, head: Buffer) => {
-      this.#enqueue(() => handleUpgrade(this, req, s, head), undefined);
+      this.#requests.push(() => handleUpgrade(this, req, s, head), undefined);
     });
     this.#server.on('clientError', (err: NodeJS.ErrnoException, s: Duplex) => {
       if (err.code === 'ECONNRESET' || !s.writable) return void s.destroy();
@@ -94,14 +97,14 @@ export class KubeConnection {
         reason: 'protocol-error',
         detail: `malformed HTTP request (${err.code ?? err.message})`,
       };
-      if (this.#active === 0)
+      if (this.#requests.active === 0)
         s.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       else s.destroy();
     });
   }
 
   get shuttingDown(): boolean {
-    return this.#shuttingDown;
+    return this.#requests.shuttingDown;
   }
 
   /** Resolves when the client connection is closed. */
@@ -131,7 +134,7 @@ export class KubeConnection {
     if (this.signal.aborted) this.#shutdown();
     try {
       await closed;
-      await Promise.race([this.#queue, new Promise((r) => setTimeout(r, 1_000).unref())]);
+      await this.#requests.settled(1_000);
     } finally {
       clearTimeout(this.#handshake);
       this.signal.removeEventListener('abort', onAbort);
@@ -214,42 +217,10 @@ export class KubeConnection {
     return Promise.race([held, stop]);
   }
 
-  #enqueue(work: () => Promise<void>, res: ServerResponse | undefined): void {
-    this.#active++;
-    this.#queue = this.#queue
-      .then(work)
-      .catch((err: unknown) => {
-        this.ctx.logger.error({ err: toGatewayError(err).message }, 'kubernetes request handling failed');
-        if (res !== undefined)
-          sendStatus(res, kubeStatus(500, 'the gateway failed to handle the request'), { close: true });
-      })
-      .finally(() => {
-        this.#active--;
-        if (this.#shuttingDown && this.#active === 0) this.#socket.end();
-      });
-  }
-
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let settle!: () => void;
-    const done = new Promise<void>((resolve) => {
-      settle = resolve;
-    });
-    res.once('close', settle);
-    this.#socket.once('close', settle);
-    try {
-      if (!this.#socket.destroyed) await this.#respond(req, res);
-      else res.destroy();
-      await done;
-    } finally {
-      res.off('close', settle);
-      this.#socket.off('close', settle);
-    }
-  }
-
   async #respond(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { session } = this.ctx;
-    const close = (): boolean => !req.complete || this.#shuttingDown;
-    if (this.#shuttingDown)
+    const close = (): boolean => !req.complete || this.#requests.shuttingDown;
+    if (this.#requests.shuttingDown)
       return sendStatus(res, kubeStatus(503, 'the gateway is shutting down'), { close: true });
     if (req.headers.upgrade !== undefined) {
       return sendStatus(res, kubeStatus(400, 'an Upgrade header without Connection: upgrade'), {
@@ -371,7 +342,7 @@ export class KubeConnection {
       mustMask: reveal !== undefined && !reveal.reveal,
       timeoutMs: this.deps.options.upstreamTimeoutMs,
       maxJsonTokenChars: this.deps.options.maxJsonTokenChars,
-      closeAfter: () => this.#shuttingDown,
+      closeAfter: () => this.#requests.shuttingDown,
       stream: info.isResourceRequest && (info.verb === 'watch' || info.follow === true),
     });
     session.result(ticket, {
@@ -398,16 +369,14 @@ export class KubeConnection {
   }
 
   #shutdown(): void {
-    if (this.#shuttingDown) return;
-    this.#shuttingDown = true;
-    if (this.#active === 0) this.#socket.end();
+    this.#requests.shutdown();
   }
 
   #handshakeExpired(tls: TLSSocket): void {
     if (this.auth.subject !== undefined || this.#socket.destroyed) return;
     const detail = `no authenticated request within ${this.deps.options.handshakeTimeoutMs}ms`;
     this.end = { reason: 'handshake-timeout', detail };
-    if (this.#active === 0 && tls.encrypted && tls.writable) {
+    if (this.#requests.active === 0 && tls.encrypted && tls.writable) {
       const body = JSON.stringify(kubeStatus(408, detail, 'Timeout'));
       tls.end(
         `HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -22,6 +22,19 @@ export function exitInfo(args: unknown[]): ExitInfo {
   };
 }
 
+/**
+ * How the upstream command ended, from the `exit` event if one was seen, else from the arguments
+ * of the channel's `close` event (ssh2 passes the exit status there too). The `exit` listener is
+ * attached once the channel-open promise has settled: when the whole reply of a fast command (open
+ * confirmation, data, exit-status, close) arrives in one read, ssh2 emits `exit` before that, and
+ * only `close` still carries the status.
+ */
+export function exitAtClose(seen: ExitInfo | undefined, closeArgs: unknown[]): ExitInfo | undefined {
+  if (seen !== undefined) return seen;
+  const info = exitInfo(closeArgs);
+  return info.code === undefined && info.signal === undefined ? undefined : info;
+}
+
 /** Passes the exit status (or signal) on to the client's channel, as faithfully as the protocol allows. */
 export function sendExit(stream: ServerChannel, exit: ExitInfo | undefined): void {
   try {

@@ -3,7 +3,7 @@ import type { ClientChannel, PseudoTtyInfo, PseudoTtyOptions, ServerChannel, Ses
 import { type ChannelHost, EXIT_DENIED, EXIT_GATEWAY, type LiveChannel } from './channel-host.js';
 import { Outbox, PauseSet, relay } from './channel-io.js';
 import { channelCommand, execCommand, readsShellInput, shellLineCommand } from './commands.js';
-import { type ExitInfo, exitInfo, resultOf, sendExit } from './exit-status.js';
+import { type ExitInfo, exitAtClose, exitInfo, resultOf, sendExit } from './exit-status.js';
 import { EchoWatch } from './interactive/echo-watch.js';
 import { LineTracker, type SubmittedLine } from './interactive/line-tracker.js';
 import { type LineVerdict, ShellGate } from './interactive/shell-gate.js';
@@ -228,7 +228,7 @@ export class SessionChannel implements LiveChannel {
     upstream.on('exit', (...args: unknown[]) => {
       this.#exit = exitInfo(args);
     });
-    upstream.on('close', () => void this.#finish(this.#exit));
+    upstream.on('close', (...args: unknown[]) => void this.#finish(exitAtClose(this.#exit, args)));
     this.#scp = new ScpRelay({
       ctx: this.#host.ctx,
       scp,
@@ -276,7 +276,7 @@ export class SessionChannel implements LiveChannel {
     upstream.on('exit', (...args: unknown[]) => {
       this.#exit = exitInfo(args);
     });
-    upstream.on('close', () => void this.#finish(this.#exit));
+    upstream.on('close', (...args: unknown[]) => void this.#finish(exitAtClose(this.#exit, args)));
     this.#sftp = new SftpRelay({
       ctx: this.#host.ctx,
       client: stream,
@@ -323,7 +323,7 @@ export class SessionChannel implements LiveChannel {
     upstream.on('exit', (...args: unknown[]) => {
       this.#exit = exitInfo(args);
     });
-    upstream.on('close', () => void this.#finish(this.#exit));
+    upstream.on('close', (...args: unknown[]) => void this.#finish(exitAtClose(this.#exit, args)));
 
     const pauses = new PauseSet(stream);
     let waitingForDrain = false;

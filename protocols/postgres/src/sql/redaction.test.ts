@@ -106,6 +106,12 @@ describe('secrets are replaced by the scanner token positions', () => {
       "EXPLAIN SELECT * FROM dblink('[REDACTED]', 'SELECT 1') AS t(a int)",
       ['password=pw7'],
     ],
+    // A password in a SQL function body: the body is one literal of the outer text.
+    [
+      "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $b$CREATE ROLE x PASSWORD 'pw8'$b$",
+      "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS '[REDACTED]'",
+      ["CREATE ROLE x PASSWORD 'pw8'"],
+    ],
   ];
   it.each(cases)('%s', (sql, redacted, secrets) => {
     const out = redact(sql);

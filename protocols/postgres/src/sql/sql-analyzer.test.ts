@@ -167,6 +167,28 @@ describe('after initSqlAnalyzer', () => {
       expect(analyzer.stats()).toMatchObject({ parses: 4, shapeHits: 0 });
     });
 
+    it('does not share facts between SQL function bodies of one shape', () => {
+      const analyzer = createSqlAnalyzer();
+      const harmless = analyzer.analyze("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'");
+      const wipe = analyzer.analyze(
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'DELETE FROM t RETURNING 1'",
+      );
+      const opaque = analyzer.analyze("CREATE FUNCTION f() RETURNS int LANGUAGE 'plpgsql' AS 'SELECT 1'");
+      expect(harmless).toMatchObject({
+        ok: true,
+        statements: [{ kind: 'create_function', nested: [S('select')] }],
+      });
+      expect(wipe).toMatchObject({
+        ok: true,
+        statements: [{ kind: 'create_function', nested: [{ kind: 'delete', tables: ['t'] }] }],
+      });
+      expect(opaque).toMatchObject({
+        ok: true,
+        statements: [{ kind: 'create_function', nested: [S('do')] }],
+      });
+      expect(analyzer.stats()).toMatchObject({ parses: 3, shapeHits: 0 });
+    });
+
     it('carries SQL prepared-statement names and refused settings, read from the same parse', () => {
       const analyzer = createSqlAnalyzer();
       const names = analyzer.analyze(

@@ -355,7 +355,41 @@ table('PREPARE and EXECUTE', [
 table('opaque code: DO blocks and function bodies', [
   ["DO $$BEGIN EXECUTE 'DROP TABLE x'; END$$", [S('do')]],
   ['DO LANGUAGE plpgsql $$ BEGIN DELETE FROM t; END $$', [S('do')]],
-  ['CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ DELETE FROM t RETURNING 1 $$', [S('create_function')]],
+  // A SQL body in a string is parsed as PostgreSQL parses it when the function runs.
+  [
+    'CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ DELETE FROM t RETURNING 1 $$',
+    [S('create_function', { tables: ['t'], nested: [deleteT] })],
+  ],
+  [
+    "CREATE OR REPLACE PROCEDURE p() AS 'SELECT 1; DROP TABLE t' LANGUAGE 'SQL'",
+    [S('create_function', { tables: ['t'], nested: [S('select'), S('drop', { tables: ['t'] })] })],
+  ],
+  [
+    "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS E'DELETE FROM t RETURNING \\'x\\' = \\'x\\''",
+    [S('create_function', { tables: ['t'], nested: [deleteT] })],
+  ],
+  ["CREATE FUNCTION f() RETURNS void LANGUAGE sql AS ''", [S('create_function')]],
+  // Bodies the gateway cannot read are DO blocks stored for later.
+  [
+    "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DROP TABLE t'; END $$",
+    [S('create_function', { nested: [S('do')] })],
+  ],
+  [
+    "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS 'SELEC 1'",
+    [S('create_function', { nested: [S('do')] })],
+  ],
+  [
+    "CREATE FUNCTION f(int) RETURNS int LANGUAGE c AS 'mylib', 'f'",
+    [S('create_function', { nested: [S('do')] })],
+  ],
+  ["CREATE FUNCTION f() RETURNS int AS 'SELECT 1'", [S('create_function', { nested: [S('do')] })]],
+  // SET clauses apply whenever the function runs.
+  [
+    "CREATE FUNCTION f() RETURNS text LANGUAGE sql SET role = 'admin' AS 'SELECT current_user'",
+    [S('create_function', { nested: [setRole(), S('select')] })],
+  ],
+  ["ALTER FUNCTION f() SET role = 'admin'", [S('alter_function', { nested: [setRole()] })]],
+  ['ALTER FUNCTION f() SET search_path = public', [S('alter_function', { nested: [S('set')] })]],
   [
     'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC DELETE FROM t; SELECT 1; END',
     [S('create_function', { tables: ['t'], nested: [deleteT, S('select')] })],

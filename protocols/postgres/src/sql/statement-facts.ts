@@ -10,8 +10,13 @@
  *   reported on the `explain` itself, nothing is nested and nothing counts as modifying data.
  * - PREPARE, CREATE RULE and function bodies store statements that run later: they are nested so
  *   that rules judge them now, but their effects (modifiesData…) are not the storing statement's.
- * - DO blocks and string function bodies (`AS $$…$$`) are opaque: nothing in them is analysed;
- *   `do` is an admin kind in the policy vocabulary for that reason.
+ *   A SQL function's string body (`AS 'DELETE …'`, `AS $$…$$`) is parsed like a `BEGIN ATOMIC` one:
+ *   PostgreSQL parses it with the same grammar when the function runs. `SET role`/`SET session_
+ *   authorization` clauses of CREATE/ALTER FUNCTION switch roles whenever the function runs, so
+ *   they are nested as the SET statements they are.
+ * - DO blocks are opaque: nothing in them is analysed; `do` is an admin kind in the policy
+ *   vocabulary for that reason. A function body the gateway cannot read — any language but SQL, or
+ *   a SQL body that does not parse — is a DO block stored for later, and is nested as a `do`.
  * - `SELECT … INTO t` is reported as `create_table_as`, which is what PostgreSQL turns it into.
  */
 import {
@@ -37,6 +42,7 @@ import {
   type SecretSite,
   statementSecretSites,
 } from './secret-sites.js';
+import { lexSql } from './sql-lexer.js';
 import {
   Collector,
   type CteScope,
@@ -161,7 +167,11 @@ function analyzeStatement(
       for (const action of treeList(body['actions'])) nestOrWalk(action, NO_CTES, w, false);
       break;
     case 'CreateFunctionStmt':
-      walkFunctionDefinition(body, w);
+      walkFunctionDefinition(body, w, state, sink);
+      break;
+    case 'AlterFunctionStmt':
+      walkNode(omit(body, ['actions']), scope, w);
+      nestFunctionSettings(body['actions'], w);
       break;
     case 'CreateTableAsStmt':
     case 'RefreshMatViewStmt': {
@@ -320,8 +330,9 @@ function isExplicitFalse(type: string, body: TreeObject): boolean {
   return false;
 }
 
-function walkFunctionDefinition(body: TreeObject, w: Walk): void {
+function walkFunctionDefinition(body: TreeObject, w: Walk, state: State, sink: Sink | null): void {
   walkNode(omit(body, ['sql_body', 'options']), NO_CTES, w);
+  nestFunctionSettings(body['options'], w);
   // `BEGIN ATOMIC …; END` bodies are parsed: a list of statement lists. `RETURN expr` is an expression.
   const stack: unknown[] = [body['sql_body']];
   while (stack.length > 0) {
@@ -331,6 +342,107 @@ function walkFunctionDefinition(body: TreeObject, w: Walk): void {
     else if (Array.isArray(value)) stack.push(...[...value].reverse());
     else if (node !== undefined && node[0] === 'ReturnStmt') walkNode(value, NO_CTES, w);
     else nestOrWalk(value, NO_CTES, w, false);
+  }
+  const definition = functionDefinition(body['options']);
+  if (definition.body === undefined) return;
+  // The body and the language are literals: a text differing only in them may differ here.
+  state.literalDependent = true;
+  const readable =
+    definition.language === 'sql' && nestSqlText(definition.body, definition.at, w, state, sink);
+  if (!readable) addOpaqueCode(sink);
+}
+
+/** The `LANGUAGE` and the `AS` body of a function definition (C functions have two AS strings). */
+function functionDefinition(options: unknown): { language?: string; body?: string; at: number } {
+  const out: { language?: string; body?: string; at: number } = { at: -1 };
+  for (const item of treeList(options)) {
+    const node = unwrapNode(item);
+    if (node === undefined || node[0] !== 'DefElem') continue;
+    const def = node[1];
+    if (def['defname'] === 'language') {
+      const arg = unwrapNode(def['arg']);
+      if (arg?.[0] === 'String') out.language = String(arg[1]['sval'] ?? '').toLowerCase();
+    } else if (def['defname'] === 'as') {
+      const parts = treeList(unwrapNode(def['arg'])?.[1]['items']).map((p) => unwrapNode(p));
+      // libpg-query leaves out empty strings: an empty body is a String without sval.
+      out.body = parts.map((p) => (p?.[0] === 'String' ? String(p[1]['sval'] ?? '') : '')).join('\n');
+      out.at = typeof def['location'] === 'number' ? def['location'] : -1;
+    }
+  }
+  return out;
+}
+
+/** Longest SQL function body the gateway reads; a longer one is judged as opaque code. */
+const MAX_BODY_LENGTH = 256 * 1024;
+/** As the analyzer's own limit for a whole text: deeper nesting can exhaust the parser's stack. */
+const MAX_BODY_NESTING = 2500;
+
+/**
+ * Parses a SQL function's string body and nests its statements as stored ones (they run when the
+ * function is called). Returns false when the body cannot be read, which the caller turns into
+ * opaque code. Secrets in the body (a CREATE ROLE … PASSWORD inside it) make the whole body literal
+ * a secret site of the outer statement: offsets inside the body mean nothing in the outer text.
+ */
+function nestSqlText(text: string, at: number, w: Walk, state: State, sink: Sink | null): boolean {
+  if (text.length > MAX_BODY_LENGTH || lexSql(text).nesting > MAX_BODY_NESTING) return false;
+  const parser = state.source.parser;
+  const parsed = parser.parse(text);
+  if (!parsed.ok) return false;
+  const inner: State = {
+    literalDependent: false,
+    secretSites: [],
+    statement: { start: 0, end: -1 },
+    source: { text, parser },
+  };
+  const root = isTreeObject(parsed.tree) ? parsed.tree : {};
+  for (const raw of treeList(root['stmts'])) {
+    if (!isTreeObject(raw)) continue;
+    const node = unwrapNode(raw['stmt']);
+    if (node === undefined) return false;
+    const start = typeof raw['stmt_location'] === 'number' ? raw['stmt_location'] : 0;
+    const len = typeof raw['stmt_len'] === 'number' && raw['stmt_len'] > 0 ? raw['stmt_len'] : -1;
+    inner.statement = { start, end: len < 0 ? -1 : start + len };
+    if (sink === null) {
+      walkNode(raw['stmt'], NO_CTES, makeWalk(w.c, inner, null));
+      continue;
+    }
+    const slot = sink.length;
+    sink.push(undefined);
+    const analysed = analyzeStatement(node[0], node[1], NO_CTES, inner, sink);
+    sink[slot] = analysed.facts;
+    w.c.absorb(analysed.collector, false);
+  }
+  if (inner.secretSites.length > 0) {
+    state.secretSites.push({
+      type: 'option',
+      location: at,
+      name: 'as',
+      value: text,
+      statement: state.statement,
+    });
+  }
+  return true;
+}
+
+/** Code that will run later and that no parser here can read: judged as the DO block it amounts to. */
+function addOpaqueCode(sink: Sink | null): void {
+  if (sink === null) return;
+  sink.push(
+    Object.freeze({
+      kind: sqlStatementKind('DoStmt'),
+      tables: Object.freeze([]),
+      functions: Object.freeze([]),
+      modifiesData: false,
+    }),
+  );
+}
+
+/** `SET name = value` clauses of CREATE/ALTER FUNCTION: applied each time the function runs. */
+function nestFunctionSettings(options: unknown, w: Walk): void {
+  for (const item of treeList(options)) {
+    const node = unwrapNode(item);
+    if (node === undefined || node[0] !== 'DefElem' || node[1]['defname'] !== 'set') continue;
+    nestOrWalk(node[1]['arg'], NO_CTES, w, false);
   }
 }
 

@@ -1,0 +1,1 @@
+export { certificateHosts, type SelfSignedPair, type SelfSignedSpec, selfSigned } from './self-signed.js';
