@@ -16,19 +16,21 @@ import { printable } from './output.js';
 
 function report(err: unknown): number {
   if (err instanceof CliError) {
-    process.stderr.write(`gatehouse: ${printable(err.message)}\n`);
+    process.stderr.write(`gatehouse: ${printable(err.message, { multiline: true })}\n`);
     return err.exitCode;
   }
   if (err instanceof ConfigError) {
-    process.stderr.write(`gatehouse: invalid configuration: ${printable(err.message)}\n`);
+    process.stderr.write(
+      `gatehouse: invalid configuration: ${printable(err.message, { multiline: true })}\n`,
+    );
     return ExitCode.Usage;
   }
   if (err instanceof GatewayError) {
-    process.stderr.write(`gatehouse: ${printable(err.message)}\n`);
+    process.stderr.write(`gatehouse: ${printable(err.message, { multiline: true })}\n`);
     return ExitCode.Failure;
   }
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`gatehouse: unexpected error: ${printable(message)}\n`);
+  process.stderr.write(`gatehouse: unexpected error: ${printable(message, { multiline: true })}\n`);
   return ExitCode.Failure;
 }
 

@@ -40,10 +40,38 @@ export function paint(output: Output, style: keyof typeof CODES, text: string): 
   return `\u001b[${open}m${text}\u001b[${close}m`;
 }
 
-/** Removes terminal control characters from untrusted text (commands, messages) before printing it. */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) =>
-    c === '\u001b' ? '^[' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+/**
+ * Characters that must not reach the operator's terminal raw from untrusted text (commands, claims,
+ * messages): C0 and C1 controls (escape sequences, BEL, backspace and carriage-return overwrites,
+ * newlines that forge a line of output), and the invisible characters that reorder or break what
+ * is shown — bidirectional overrides and isolates (Trojan Source, CVE-2021-42574) and the Unicode
+ * line and paragraph separators.
+ */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE_KEEPING_NEWLINES =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function escapeChar(c: string): string {
+  if (c === '\u001b') return '^[';
+  if (c === '\n') return '\\n';
+  if (c === '\t') return '\\t';
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+}
+
+/**
+ * Untrusted text made safe to print on one line: every character above is shown escaped (`^[`,
+ * `\n`, `\x07`, `\u{202e}`). With `multiline`, newlines are kept (error messages that span lines).
+ */
+export function printable(text: string, options: { multiline?: boolean } = {}): string {
+  return text.replace(options.multiline === true ? UNSAFE_KEEPING_NEWLINES : UNSAFE, escapeChar);
+}
+
+/** JSON for machines, with the invisible reordering characters escaped as \\uXXXX (still valid JSON). */
+export function jsonText(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(
+    /[\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }
 

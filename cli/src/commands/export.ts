@@ -3,6 +3,7 @@ import { type Asciicast, formatAsciicast, openSessionLogReader } from '@gatehous
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { configOption, dbOption, sessionLogPath } from '../config-source.js';
 import { CliError, ExitCode } from '../exit-codes.js';
+import { jsonText } from '../output.js';
 import { TerminalSanitizer } from '../terminal-sanitize.js';
 import { readRecording, readSession } from './replay.js';
 
@@ -35,7 +36,7 @@ export function exportText(args: ExportArgs, path: string): { text: string; coun
   try {
     if (args.format === 'json') {
       const { events } = readSession(reader, args.id);
-      return { text: events.map((e) => `${JSON.stringify(e)}\n`).join(''), count: events.length };
+      return { text: events.map((e) => `${jsonText(e)}\n`).join(''), count: events.length };
     }
     if (args.format === 'text') {
       const { cast } = readRecording(reader, args.id, false);

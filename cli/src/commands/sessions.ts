@@ -3,7 +3,16 @@ import { openSessionLogReader, type SessionSummary } from '@gatehouse/session-lo
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { configOption, dbOption, sessionLogPath } from '../config-source.js';
 import { CliError, ExitCode } from '../exit-codes.js';
-import { formatTime, type Output, paint, printable, processOutput, table, truncate } from '../output.js';
+import {
+  formatTime,
+  jsonText,
+  type Output,
+  paint,
+  printable,
+  processOutput,
+  table,
+  truncate,
+} from '../output.js';
 import { describeEvent } from './event-format.js';
 
 interface ListArgs {
@@ -84,7 +93,7 @@ const listCommand: CommandModule<object, ListArgs> = {
         ...(until === undefined ? {} : { until }),
       });
       const out = processOutput();
-      if (args.json) return out.out(JSON.stringify(sessions.map(toJson), null, 2));
+      if (args.json) return out.out(jsonText(sessions.map(toJson), 2));
       if (sessions.length === 0) return out.out('no sessions');
       out.out(
         table(
@@ -134,7 +143,7 @@ const showCommand: CommandModule<object, ShowArgs> = {
         after = page[page.length - 1]?.seq ?? after;
       }
       const out = processOutput();
-      if (args.json) return out.out(JSON.stringify({ session: toJson(session), events }, null, 2));
+      if (args.json) return out.out(jsonText({ session: toJson(session), events }, 2));
       printHeader(out, session);
       out.out('');
       const start = session.startedAt.getTime();
@@ -156,7 +165,7 @@ function printHeader(out: Output, s: SessionSummary): void {
       'user',
       s.subject === undefined
         ? '-'
-        : `${printable(s.subject)} [${(s.groups ?? []).map(printable).join(', ')}]`,
+        : `${printable(s.subject)} [${(s.groups ?? []).map((g) => printable(g)).join(', ')}]`,
     ],
     ['client', printable(s.clientAddress)],
     ['started', formatTime(s.startedAt)],

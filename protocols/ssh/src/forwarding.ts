@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { type CommandTicket, toGatewayError } from '@gatehouse/core';
+import { type Command, type CommandTicket, toGatewayError } from '@gatehouse/core';
 import type {
   AcceptConnection,
   Channel,
@@ -10,6 +10,7 @@ import type {
 } from 'ssh2';
 import type { ChannelHost } from './channel-host.js';
 import { channelCommand, hostPort } from './commands.js';
+import { canonicalHost } from './destination.js';
 import { judge, printable } from './judge.js';
 import { OPEN_ADMINISTRATIVELY_PROHIBITED, OPEN_CONNECT_FAILED, rejectChannel } from './open-failure.js';
 import type { UpstreamConnection } from './upstream.js';
@@ -50,8 +51,19 @@ export class Forwarding {
     reject: RejectConnection,
     info: TcpipRequestInfo,
   ): Promise<void> {
-    const destination = hostPort(info.destIP, info.destPort);
-    const command = channelCommand('port-forward', `direct-tcpip ${destination}`, destination);
+    const canonical = canonicalHost(info.destIP);
+    if (!canonical.ok) {
+      this.#refuseHost('direct-tcpip', info.destIP, canonical.reason);
+      rejectChannel(this.#client, reject, OPEN_ADMINISTRATIVELY_PROHIBITED, `gatehouse: ${canonical.reason}`);
+      return;
+    }
+    const destHost = canonical.host;
+    const destination = hostPort(destHost, info.destPort);
+    const command = withRequested(
+      channelCommand('port-forward', `direct-tcpip ${destination}`, destination),
+      info.destIP,
+      destHost,
+    );
     const verdict = await judge(this.#host.ctx, command, this.#host.signal);
     if (!verdict.ok) {
       const why = `gatehouse: denied: ${printable(verdict.message)}`;
@@ -61,7 +73,7 @@ export class Forwarding {
     let upstream: Channel;
     try {
       const connection = await this.#host.upstream();
-      upstream = await connection.forwardOut(info.srcIP, info.srcPort, info.destIP, info.destPort);
+      upstream = await connection.forwardOut(info.srcIP, info.srcPort, destHost, info.destPort);
     } catch (err) {
       const message = toGatewayError(err).message;
       this.#host.ctx.session.result(verdict.ticket, { status: 'error', summary: message });
@@ -70,6 +82,12 @@ export class Forwarding {
     }
     const stream = accept();
     this.#pipe(stream, upstream, verdict.ticket);
+  }
+
+  #refuseHost(request: string, host: string, reason: string): void {
+    this.#host.ctx.session
+      .annotate({ refused: 'port-forward', request, host: printable(host).slice(0, 300), reason })
+      .catch(() => {});
   }
 
   request(
@@ -88,11 +106,19 @@ export class Forwarding {
       reject?.();
       return;
     }
+    // OpenSSH sends "" and "localhost" for loopback and "*" (or "0.0.0.0") for every address.
+    const special = bind.bindAddr === '' || bind.bindAddr === '*';
+    const canonical = special ? { ok: true as const, host: bind.bindAddr } : canonicalHost(bind.bindAddr);
+    if (!canonical.ok) {
+      this.#refuseHost(name, bind.bindAddr, canonical.reason);
+      reject?.();
+      return;
+    }
     const task =
       name === 'tcpip-forward'
-        ? this.#listen(accept, reject, bind.bindAddr, bind.bindPort)
+        ? this.#listen(accept, reject, canonical.host, bind.bindPort)
         : name === 'cancel-tcpip-forward'
-          ? this.#cancel(accept, reject, bind.bindAddr, bind.bindPort)
+          ? this.#cancel(accept, reject, canonical.host, bind.bindPort)
           : Promise.resolve(reject?.());
     task.catch((err: unknown) => {
       this.#host.ctx.logger.warn({ err: toGatewayError(err).message }, 'ssh remote forward failed');
@@ -242,4 +268,11 @@ function wire(a: Duplex, b: Duplex, done: (aToB: number, bToA: number) => void):
   };
   a.once('close', end);
   b.once('close', end);
+}
+
+/** The command, with the host as the client wrote it when that differs from the judged one. */
+function withRequested(command: Command, requested: string, host: string): Command {
+  return requested === host
+    ? command
+    : { ...command, attributes: { ...command.attributes, requestedHost: requested } };
 }

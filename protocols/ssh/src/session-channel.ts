@@ -13,6 +13,7 @@ import { type LegacyScp, recognizeLegacyScp } from './scp/scp-command.js';
 import { judgeScpStart, ScpRelay } from './scp/scp-relay.js';
 import { acceptableTerm, ENV_ALLOWED, envRefusal } from './session-env.js';
 import { SftpRelay } from './sftp/sftp-relay.js';
+import { sftpServerExec } from './sftp/sftp-server-exec.js';
 import { DEFAULT_MAX_LENGTH, parseShellCommand } from './shell/index.js';
 import type { UpstreamConnection } from './upstream.js';
 
@@ -189,6 +190,11 @@ export class SessionChannel implements LiveChannel {
     if (scp.kind === 'unsupported') {
       this.#note({ refused: 'exec', reason: scp.reason });
       return this.#refuse(`${scp.reason} (use sftp, or scp without -O)`);
+    }
+    const sftpServer = sftpServerExec(parse);
+    if (sftpServer !== undefined) {
+      this.#note({ refused: 'exec', reason: sftpServer });
+      return this.#refuse(`${sftpServer} (use the sftp subsystem)`);
     }
     const command = execCommand(text, parse);
     const verdict = await judge(this.#host.ctx, command, this.#signal, (message) =>

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseShellCommand } from './parse-shell-command.js';
+import { SUBSCRIPT_SUBSTITUTION } from './words.js';
 
 const BASH = '/bin/bash';
 const scratch = mkdtempSync(join(tmpdir(), 'gatehouse-shell-'));
@@ -138,9 +139,9 @@ describe('agreement with bash', () => {
         const text = words.join(' ');
         const ours = parseShellCommand(`printf '%s\\0' ${text}`);
         const split = bashWords(text);
-        // A word shaped like an array subscript holding a substitution (`[$(`, `` [` ``) is opaque on
-        // purpose, quoted or not: bash runs it if the text is ever evaluated as a name.
-        const deferred = split.some((w) => /\[[^\]]*(?:\$\(|`)/.test(w));
+        // A word shaped like an array subscript holding a substitution (`a[$(…)]`, `` a[`…`] ``) is
+        // opaque on purpose, quoted or not: bash runs it if the text is ever evaluated as a name.
+        const deferred = split.some((w) => SUBSCRIPT_SUBSTITUTION.test(w));
         expect(ours.opaque).toBe(deferred);
         expect(ours.commands.slice(0, 1).map((argv) => argv.slice(2))).toEqual([split]);
       }),

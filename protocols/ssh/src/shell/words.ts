@@ -85,7 +85,7 @@ export function* substitutionScripts(parts: readonly WordPart[]): Generator<Scri
  * value (`${x@P}`). The substitution is quoted, so it is not parsed as one, and the value may come
  * from anywhere; the text is made opaque rather than guessed at.
  */
-const SUBSCRIPT_SUBSTITUTION = /\[[^\]]*(?:\$\(|`)/;
+export const SUBSCRIPT_SUBSTITUTION = /[A-Za-z0-9_]\[[^\]]*(?:\$\(|`)[^\]]*\]/;
 
 export function deferredSubstitutionProblem(parts: readonly WordPart[]): string | undefined {
   let literal = '';
