@@ -72,9 +72,13 @@ connections:
 
     // A first round of connections, closed again, so that code compiled and pools grown on first
     // use are in the "before" figure and not charged to the idle connections.
-    const warm = child('load-clients.mjs', [JSON.stringify({ kind: 'idle', port: ports.pg, token, count: 50 })], {
-      input: true,
-    });
+    const warm = child(
+      'load-clients.mjs',
+      [JSON.stringify({ kind: 'idle', port: ports.pg, token, count: 50 })],
+      {
+        input: true,
+      },
+    );
     await warm.next();
     warm.send('stop');
     const warmed = await warm.next();
