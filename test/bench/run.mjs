@@ -54,6 +54,20 @@ const SUITES = {
     const m = await import(pathToFileURL(join(here, 'http.mjs')).href);
     return m.toMarkdown(await m.run());
   },
+  load: async () => {
+    const mixed = await import(pathToFileURL(join(here, 'mixed-load.mjs')).href);
+    const idle = await import(pathToFileURL(join(here, 'idle-connections.mjs')).href);
+    const m = await mixed.run();
+    const i = await idle.run();
+    const failed = [];
+    if (m.errors > 0) failed.push(`${m.errors} client errors (${m.problems.join('; ')})`);
+    if (m.sessionsWithWrongCount > 0 || m.sessionsLogged !== m.pgSessions)
+      failed.push(`logged commands per session wrong: ${JSON.stringify(m.wrongExamples)}`);
+    if (!m.verifyOk) failed.push(`gatehouse verify: ${m.verifyOutput}`);
+    if (i.errors > 0 || i.connected !== i.count) failed.push(`idle connections: ${i.problems.join('; ')}`);
+    if (failed.length > 0) throw new Error(`load bench failed its checks: ${failed.join(' | ')}`);
+    return `**Mixed load**\n\n${mixed.toMarkdown(m)}\n\n**Idle connections**\n\n${idle.toMarkdown(i)}`;
+  },
   kubernetes: async () => {
     const m = await import(pathToFileURL(join(here, 'kubernetes.mjs')).href);
     return m.toMarkdown(await m.run());

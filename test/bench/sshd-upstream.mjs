@@ -16,9 +16,9 @@ const vite = await createViteServer({
 const { startSshd } = await vite.ssrLoadModule(join(root, 'test/fixtures/sshd.ts'));
 await vite.close();
 
-// MaxStartups/MaxSessions defaults (10:30:100, 10) are plenty for 20 connections that each run one
-// channel at a time; LogLevel ERROR keeps sshd's log small under load.
-const sshd = await startSshd({ logLevel: 'ERROR' });
+// sshd's default MaxStartups (10:30:100) drops some of 20 connections opened at once (the client
+// then sees exit status 255); LogLevel ERROR keeps sshd's log small under load.
+const sshd = await startSshd({ logLevel: 'ERROR', maxStartups: '100' });
 process.stdout.write(
   `${JSON.stringify({ port: sshd.port, user: sshd.user, hostKeyLine: sshd.hostKeyLine, clientKey: sshd.clientKey })}\n`,
 );
